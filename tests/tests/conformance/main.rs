@@ -1,0 +1,6 @@
+//! The conformance suite: edgemon against data nobody here wrote, from `../shared/fixtures`
+//! (the reference's schema, its test payloads, captures from OpenWrt devices).
+//! Run by `.ci/run` with `--features conformance`; fails loudly when the folder is missing.
+
+mod differential;
+mod payloads;
