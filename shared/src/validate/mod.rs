@@ -116,3 +116,6 @@ pub fn typed(raw: &Value) -> Result<DeviceMonitoring, ValidationError> {
         }
     })
 }
+
+#[cfg(test)]
+mod tests;
