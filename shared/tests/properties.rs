@@ -44,7 +44,10 @@ fn extra() -> impl Strategy<Value = Extra> {
 
 fn statistics() -> impl Strategy<Value = Statistics> {
     (vec(of(any::<u64>()), 23), extra()).prop_map(|(values, extra)| {
-        let mut s = Statistics { extra, ..Statistics::default() };
+        let mut s = Statistics {
+            extra,
+            ..Statistics::default()
+        };
         for (name, value) in Statistics::FIELDS.iter().zip(values) {
             if let Some(v) = value {
                 s.set(name, v);
@@ -77,27 +80,34 @@ fn client() -> impl Strategy<Value = WirelessClient> {
         of(text()),
         extra(),
     )
-        .prop_map(|(mac, flags, he, signal, rrm, signature, extra)| WirelessClient {
-            mac,
-            auth: flags[0],
-            authorized: flags[1],
-            ht: flags[2],
-            vht: flags[3],
-            wmm: flags[4],
-            mfp: flags[5],
-            he,
-            signal,
-            rrm,
-            signature,
-            extra,
-            ..WirelessClient::default()
-        })
+        .prop_map(
+            |(mac, flags, he, signal, rrm, signature, extra)| WirelessClient {
+                mac,
+                auth: flags[0],
+                authorized: flags[1],
+                ht: flags[2],
+                vht: flags[3],
+                wmm: flags[4],
+                mfp: flags[5],
+                he,
+                signal,
+                rrm,
+                signature,
+                extra,
+                ..WirelessClient::default()
+            },
+        )
 }
 
 fn wireless() -> impl Strategy<Value = Wireless> {
     (
         (text(), text(), any::<[i64; 4]>(), text()),
-        (of(any::<i64>()), of(text()), of(finite()), of(vec(client(), 0..3))),
+        (
+            of(any::<i64>()),
+            of(text()),
+            of(finite()),
+            of(vec(client(), 0..3)),
+        ),
         extra(),
     )
         .prop_map(
@@ -120,8 +130,15 @@ fn wireless() -> impl Strategy<Value = Wireless> {
 }
 
 fn signal_values() -> impl Strategy<Value = SignalValues> {
-    (of(finite()), of(finite()), of(finite()), of(finite()), of(finite()), extra()).prop_map(
-        |(rssi, rsrp, rsrq, snr, ecio, extra)| SignalValues {
+    (
+        of(finite()),
+        of(finite()),
+        of(finite()),
+        of(finite()),
+        of(finite()),
+        extra(),
+    )
+        .prop_map(|(rssi, rsrp, rsrq, snr, ecio, extra)| SignalValues {
             rssi,
             rsrp,
             rsrq,
@@ -129,8 +146,7 @@ fn signal_values() -> impl Strategy<Value = SignalValues> {
             ecio,
             extra,
             ..SignalValues::default()
-        },
-    )
+        })
 }
 
 fn mobile() -> impl Strategy<Value = Mobile> {
@@ -149,7 +165,11 @@ fn mobile() -> impl Strategy<Value = Mobile> {
             power_status: s[4].clone(),
             manufacturer: s[5].clone(),
             model: s[6].clone(),
-            signal: Some(Signal { lte, umts, ..Signal::default() }),
+            signal: Some(Signal {
+                lte,
+                umts,
+                ..Signal::default()
+            }),
             access_technologies,
             extra,
         })
@@ -157,12 +177,27 @@ fn mobile() -> impl Strategy<Value = Mobile> {
 
 fn interface() -> impl Strategy<Value = Interface> {
     (
-        (text(), of(text()), of(any::<bool>()), of(any::<i64>()), of(text())),
-        (of(statistics()), of(wireless()), of(mobile()), of(vec(address(), 0..3))),
+        (
+            text(),
+            of(text()),
+            of(any::<bool>()),
+            of(any::<i64>()),
+            of(text()),
+        ),
+        (
+            of(statistics()),
+            of(wireless()),
+            of(mobile()),
+            of(vec(address(), 0..3)),
+        ),
         (of(vec(text(), 0..3)), of(any::<bool>()), extra()),
     )
         .prop_map(
-            |((name, kind, up, mtu, speed), (statistics, wireless, mobile, addresses), (bridge_members, stp, extra))| {
+            |(
+                (name, kind, up, mtu, speed),
+                (statistics, wireless, mobile, addresses),
+                (bridge_members, stp, extra),
+            )| {
                 Interface {
                     name,
                     kind,
@@ -186,7 +221,12 @@ fn resources() -> impl Strategy<Value = Resources> {
     (
         of(vec(finite(), 0..4)),
         of(any::<i64>()),
-        of((any::<[u64; 4]>(), of(any::<u64>()), of(any::<u64>()), extra())),
+        of((
+            any::<[u64; 4]>(),
+            of(any::<u64>()),
+            of(any::<u64>()),
+            extra(),
+        )),
         of(vec((text(), text(), any::<[u64; 4]>()), 0..3)),
         of(finite()),
         extra(),
@@ -229,57 +269,68 @@ fn device_monitoring() -> impl Strategy<Value = DeviceMonitoring> {
         of(vec(interface(), 0..3)),
         of(vec((finite(), vec(text(), 4), of(text())), 0..3)),
         of(vec((text(), text(), of(text()), of(text())), 0..3)),
-        (of(vec(text(), 0..3)), of((of(text()), of(any::<bool>()), of(any::<u64>()))), extra()),
+        (
+            of(vec(text(), 0..3)),
+            of((of(text()), of(any::<bool>()), of(any::<u64>()))),
+            extra(),
+        ),
     )
-        .prop_map(|(general, resources, interfaces, leases, neighbors, (dns_servers, edgemon, extra))| {
-            DeviceMonitoring {
-                general: general.map(|(hostname, local_time, uptime, extra)| General {
-                    hostname,
-                    local_time,
-                    uptime,
+        .prop_map(
+            |(general, resources, interfaces, leases, neighbors, (dns_servers, edgemon, extra))| {
+                DeviceMonitoring {
+                    general: general.map(|(hostname, local_time, uptime, extra)| General {
+                        hostname,
+                        local_time,
+                        uptime,
+                        extra,
+                    }),
+                    resources,
+                    interfaces,
+                    dhcp_leases: leases.map(|ls| {
+                        ls.into_iter()
+                            .map(|(expiry, s, vendor)| DhcpLease {
+                                expiry,
+                                ip: s[0].clone(),
+                                mac: s[1].clone(),
+                                client_name: s[2].clone(),
+                                client_id: s[3].clone(),
+                                vendor,
+                            })
+                            .collect()
+                    }),
+                    neighbors: neighbors.map(|ns| {
+                        ns.into_iter()
+                            .map(|(ip, interface, mac, state)| Neighbor {
+                                ip,
+                                interface,
+                                mac,
+                                state,
+                                vendor: None,
+                            })
+                            .collect()
+                    }),
+                    dns_servers,
+                    edgemon: edgemon.map(|(agent_version, ntp_synced, dropped_samples)| {
+                        AgentInfo {
+                            agent_version,
+                            ntp_synced,
+                            dropped_samples,
+                            ..AgentInfo::default()
+                        }
+                    }),
                     extra,
-                }),
-                resources,
-                interfaces,
-                dhcp_leases: leases.map(|ls| {
-                    ls.into_iter()
-                        .map(|(expiry, s, vendor)| DhcpLease {
-                            expiry,
-                            ip: s[0].clone(),
-                            mac: s[1].clone(),
-                            client_name: s[2].clone(),
-                            client_id: s[3].clone(),
-                            vendor,
-                        })
-                        .collect()
-                }),
-                neighbors: neighbors.map(|ns| {
-                    ns.into_iter()
-                        .map(|(ip, interface, mac, state)| Neighbor {
-                            ip,
-                            interface,
-                            mac,
-                            state,
-                            vendor: None,
-                        })
-                        .collect()
-                }),
-                dns_servers,
-                edgemon: edgemon.map(|(agent_version, ntp_synced, dropped_samples)| AgentInfo {
-                    agent_version,
-                    ntp_synced,
-                    dropped_samples,
-                    ..AgentInfo::default()
-                }),
-                extra,
-                ..DeviceMonitoring::default()
-            }
-        })
+                    ..DeviceMonitoring::default()
+                }
+            },
+        )
 }
 
 fn batch() -> impl Strategy<Value = Batch> {
-    (any::<u128>(), vec((any::<u64>(), any::<i64>(), device_monitoring()), 0..4)).prop_map(
-        |(id, samples)| Batch {
+    (
+        any::<u128>(),
+        vec((any::<u64>(), any::<i64>(), device_monitoring()), 0..4),
+    )
+        .prop_map(|(id, samples)| Batch {
             device: uuid::Uuid::from_u128(id),
             samples: samples
                 .into_iter()
@@ -289,8 +340,7 @@ fn batch() -> impl Strategy<Value = Batch> {
                     document: Document::from(&doc),
                 })
                 .collect(),
-        },
-    )
+        })
 }
 
 proptest! {
@@ -365,7 +415,8 @@ fn json_value() -> impl Strategy<Value = Value> {
         any::<bool>().prop_map(Value::from),
         any::<i64>().prop_map(Value::from),
         finite().prop_map(Value::from),
-        prop_oneof![text(), Just("1.2.3.4".to_owned()), Just("::1".to_owned())].prop_map(Value::from),
+        prop_oneof![text(), Just("1.2.3.4".to_owned()), Just("::1".to_owned())]
+            .prop_map(Value::from),
     ];
     leaf.prop_recursive(4, 32, 4, |inner| {
         prop_oneof![

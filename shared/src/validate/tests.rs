@@ -60,7 +60,10 @@ const CASES: &[(&str, &str, Option<(&str, &str)>)] = &[
     (
         "ipv6_scope_id_is_not_an_ipv6",
         r#"{"type": "DeviceMonitoring", "interfaces": [{"name": "e", "addresses": [{"proto": "static", "family": "ipv6", "address": "fe80::1%eth0", "mask": 64}]}]}"#,
-        Some(("interfaces/0/addresses/0/address", "'fe80::1%eth0' is not valid under any of the given schemas")),
+        Some((
+            "interfaces/0/addresses/0/address",
+            "'fe80::1%eth0' is not valid under any of the given schemas",
+        )),
     ),
     (
         "neighbor_ip_must_be_a_string",
@@ -70,22 +73,34 @@ const CASES: &[(&str, &str, Option<(&str, &str)>)] = &[
     (
         "extra_neighbor_members_are_listed_sorted",
         r#"{"type": "DeviceMonitoring", "neighbors": [{"ip": "::1", "interface": "br-lan", "extra": 1, "another": 2}]}"#,
-        Some(("neighbors/0", "Additional properties are not allowed ('another', 'extra' were unexpected)")),
+        Some((
+            "neighbors/0",
+            "Additional properties are not allowed ('another', 'extra' were unexpected)",
+        )),
     ),
     (
         "extra_disk_member_is_named",
         r#"{"type": "DeviceMonitoring", "resources": {"disk": [{"mount_point": "/", "filesystem": "f", "used_bytes": 1, "available_bytes": 1, "used_percent": 1, "size_bytes": 2, "inode": 3}]}}"#,
-        Some(("resources/disk/0", "Additional properties are not allowed ('inode' was unexpected)")),
+        Some((
+            "resources/disk/0",
+            "Additional properties are not allowed ('inode' was unexpected)",
+        )),
     ),
     (
         "duplicate_interfaces_are_rejected",
         r#"{"type": "DeviceMonitoring", "interfaces": [{"name": "eth0"}, {"name": "eth0"}]}"#,
-        Some(("interfaces", "[{'name': 'eth0'}, {'name': 'eth0'}] has non-unique elements")),
+        Some((
+            "interfaces",
+            "[{'name': 'eth0'}, {'name': 'eth0'}] has non-unique elements",
+        )),
     ),
     (
         "one_and_one_point_zero_are_equal_for_uniqueness",
         r#"{"type": "DeviceMonitoring", "interfaces": [{"name": "eth0", "mtu": 1}, {"name": "eth0", "mtu": 1.0}]}"#,
-        Some(("interfaces", "[{'name': 'eth0', 'mtu': 1}, {'name': 'eth0', 'mtu': 1.0}] has non-unique elements")),
+        Some((
+            "interfaces",
+            "[{'name': 'eth0', 'mtu': 1}, {'name': 'eth0', 'mtu': 1.0}] has non-unique elements",
+        )),
     ),
     (
         "true_is_not_one_for_uniqueness",
@@ -110,12 +125,18 @@ const CASES: &[(&str, &str, Option<(&str, &str)>)] = &[
     (
         "imei_too_long",
         r#"{"type": "DeviceMonitoring", "interfaces": [{"name": "m", "mobile": {"imei": "1234567890123456789", "operator_code": "1234", "operator_name": "o", "connection_status": "c", "power_status": "p", "manufacturer": "m", "model": "m"}}]}"#,
-        Some(("interfaces/0/mobile/imei", "'1234567890123456789' is too long")),
+        Some((
+            "interfaces/0/mobile/imei",
+            "'1234567890123456789' is too long",
+        )),
     ),
     (
         "imei_must_be_digits",
         r#"{"type": "DeviceMonitoring", "interfaces": [{"name": "m", "mobile": {"imei": "12345678901234a", "operator_code": "1234", "operator_name": "o", "connection_status": "c", "power_status": "p", "manufacturer": "m", "model": "m"}}]}"#,
-        Some(("interfaces/0/mobile/imei", "'12345678901234a' does not match '^[0-9]*$'")),
+        Some((
+            "interfaces/0/mobile/imei",
+            "'12345678901234a' does not match '^[0-9]*$'",
+        )),
     ),
     (
         "imei_may_end_with_a_newline_as_python_dollar_allows",
@@ -125,22 +146,34 @@ const CASES: &[(&str, &str, Option<(&str, &str)>)] = &[
     (
         "empty_5g_fails_any_of",
         r#"{"type": "DeviceMonitoring", "interfaces": [{"name": "m", "mobile": {"imei": "123456789012345", "operator_code": "1234", "operator_name": "o", "connection_status": "c", "power_status": "p", "manufacturer": "m", "model": "m", "signal": {"5g": {}}}}]}"#,
-        Some(("interfaces/0/mobile/signal/5g", "{} is not valid under any of the given schemas")),
+        Some((
+            "interfaces/0/mobile/signal/5g",
+            "{} is not valid under any of the given schemas",
+        )),
     ),
     (
         "umts_requires_ecio",
         r#"{"type": "DeviceMonitoring", "interfaces": [{"name": "m", "mobile": {"imei": "123456789012345", "operator_code": "1234", "operator_name": "o", "connection_status": "c", "power_status": "p", "manufacturer": "m", "model": "m", "signal": {"umts": {"rscp": -90}}}}]}"#,
-        Some(("interfaces/0/mobile/signal/umts", "'ecio' is a required property")),
+        Some((
+            "interfaces/0/mobile/signal/umts",
+            "'ecio' is a required property",
+        )),
     ),
     (
         "rrm_needs_five_items",
         r#"{"type": "DeviceMonitoring", "interfaces": [{"name": "w", "wireless": {"channel": 1, "country": "US", "frequency": 2412, "mode": "access_point", "noise": -95, "ssid": "s", "tx_power": 6, "clients": [{"mac": "a", "auth": true, "authorized": true, "ht": true, "vht": false, "wmm": true, "mfp": false, "rrm": [0, 0, 0, 0]}]}}]}"#,
-        Some(("interfaces/0/wireless/clients/0/rrm", "[0, 0, 0, 0] is too short")),
+        Some((
+            "interfaces/0/wireless/clients/0/rrm",
+            "[0, 0, 0, 0] is too short",
+        )),
     ),
     (
         "leading_zero_ipv4_lease_is_rejected",
         r#"{"type": "DeviceMonitoring", "dhcp_leases": [{"expiry": 1.5, "ip": "192.168.1.01", "mac": "m", "client_name": "c", "client_id": "i"}]}"#,
-        Some(("dhcp_leases/0/ip", "'192.168.1.01' is not valid under any of the given schemas")),
+        Some((
+            "dhcp_leases/0/ip",
+            "'192.168.1.01' is not valid under any of the given schemas",
+        )),
     ),
     (
         "memory_requires_buffered",
@@ -181,7 +214,8 @@ fn each_rule_gives_the_reference_verdict() {
 
 #[test]
 fn rejection_renders_like_the_reference() {
-    let doc: Value = serde_json::from_str(r#"{"type": "DeviceMonitoring", "interfaces": [{}]}"#).unwrap();
+    let doc: Value =
+        serde_json::from_str(r#"{"type": "DeviceMonitoring", "interfaces": [{}]}"#).unwrap();
     let err = validate(&doc).unwrap_err();
     assert_eq!(
         err.to_string(),
@@ -198,7 +232,10 @@ fn rejection_renders_like_the_reference() {
 fn counters_the_schema_accepts_but_64_bits_cannot_hold_are_refused_with_their_path() {
     let body = br#"{"type": "DeviceMonitoring", "interfaces": [{"name": "eth0", "statistics": {"rx_bytes": -5}}]}"#;
     let value: Value = serde_json::from_slice(body).unwrap();
-    assert!(validate(&value).is_ok(), "the reference accepts a negative counter");
+    assert!(
+        validate(&value).is_ok(),
+        "the reference accepts a negative counter"
+    );
     match parse_and_validate(body) {
         Err(DocumentError::OutOfRange(e)) => {
             assert_eq!(e.path_string(), "interfaces/0/statistics/rx_bytes");
