@@ -5,16 +5,19 @@
 use super::*;
 use serde_json::Value;
 
-/// (name, document, expected (path, message) or None when valid)
-const CASES: &[(&str, &str, Option<(&str, &str)>)] = &[
+/// The expected rejection: (path, message); `None` when the document is valid.
+type Verdict = Option<(&'static str, &'static str)>;
+
+/// (name, document, expected verdict)
+const CASES: &[(&str, &str, Verdict)] = &[
     (
         "root_must_be_an_object",
-        r#"[]"#,
+        r"[]",
         Some(("", "[] is not of type 'object'")),
     ),
     (
         "type_is_required",
-        r#"{}"#,
+        r"{}",
         Some(("", "'type' is a required property")),
     ),
     (
