@@ -1,0 +1,55 @@
+//! `bench-collect`: what one collection costs on this machine (CPU time, peak RSS), from
+//! the kernel's own accounting so no profiler is needed on a router.
+
+use edgemon_agent::collect::collect;
+use edgemon_agent::source::Live;
+use std::io::Write;
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+/// (own, waited-for children's) utime + stime in clock ticks (fields 14-17 of
+/// `/proc/self/stat`): the children are the ubus/ip/mmcli commands a collection runs.
+fn cpu_ticks() -> Option<(u64, u64)> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The command name may contain spaces; fields are counted after its closing ')'.
+    let rest = &stat[stat.rfind(')')? + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let n = |i: usize| f.get(i)?.parse::<u64>().ok();
+    Some((n(11)? + n(12)?, n(13)? + n(14)?))
+}
+
+fn status_kib(key: &str) -> Option<u64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(key)?.split_whitespace().next()?.parse().ok())
+}
+
+pub fn run(cpu_gap: Duration) -> ExitCode {
+    // Linux's USER_HZ is 100 on every architecture OpenWrt runs on.
+    const TICK_MS: u64 = 10;
+    let rss_before = status_kib("VmRSS:");
+    let ticks_before = cpu_ticks();
+    let started = Instant::now();
+    let c = collect(&Live::default(), cpu_gap);
+    let wall = started.elapsed();
+    let after = cpu_ticks();
+    let own_ms = after.zip(ticks_before).map(|(a, b)| (a.0 - b.0) * TICK_MS);
+    let children_ms = after.zip(ticks_before).map(|(a, b)| (a.1 - b.1) * TICK_MS);
+    let shown = |v: Option<u64>| v.map_or_else(|| "?".to_owned(), |v| v.to_string());
+    let _ = writeln!(
+        std::io::stdout(),
+        "one collection: cpu_time_ms={} child_commands_cpu_time_ms={} (tick 10 ms) \
+         wall_ms={} (includes the {} ms /proc/stat gap) peak_rss_kib={} rss_before_kib={} \
+         interfaces={} warnings={}",
+        shown(own_ms),
+        shown(children_ms),
+        wall.as_millis(),
+        cpu_gap.as_millis(),
+        shown(status_kib("VmHWM:")),
+        shown(rss_before),
+        c.doc.interfaces.as_ref().map_or(0, Vec::len),
+        c.warnings.len(),
+    );
+    ExitCode::SUCCESS
+}
