@@ -25,26 +25,35 @@ fn status_kib(key: &str) -> Option<u64> {
         .find_map(|l| l.strip_prefix(key)?.split_whitespace().next()?.parse().ok())
 }
 
-pub fn run(cpu_gap: Duration) -> ExitCode {
+/// Runs `runs` collections and prints the mean CPU time per collection (the kernel counts
+/// in 10 ms ticks, so one collection alone would read as 0) and the peak RSS.
+pub fn run(cpu_gap: Duration, runs: u32) -> ExitCode {
     // Linux's USER_HZ is 100 on every architecture OpenWrt runs on.
-    const TICK_MS: u64 = 10;
+    const TICK_MS: f64 = 10.0;
+    let runs = runs.max(1);
     let rss_before = status_kib("VmRSS:");
-    let ticks_before = cpu_ticks();
+    let before = cpu_ticks();
     let started = Instant::now();
-    let c = collect(&Live::default(), cpu_gap);
+    let mut last = None;
+    for _ in 0..runs {
+        last = Some(collect(&Live::default(), cpu_gap));
+    }
     let wall = started.elapsed();
-    let after = cpu_ticks();
-    let own_ms = after.zip(ticks_before).map(|(a, b)| (a.0 - b.0) * TICK_MS);
-    let children_ms = after.zip(ticks_before).map(|(a, b)| (a.1 - b.1) * TICK_MS);
+    let c = last.expect("at least one run");
+    // Tick counts of a benchmark stay far below 2^52.
+    #[allow(clippy::cast_precision_loss)]
+    let per_run = |ticks: u64| format!("{:.2}", ticks as f64 * TICK_MS / f64::from(runs));
+    let (own, children) = match cpu_ticks().zip(before) {
+        Some((a, b)) => (per_run(a.0 - b.0), per_run(a.1 - b.1)),
+        None => ("?".into(), "?".into()),
+    };
     let shown = |v: Option<u64>| v.map_or_else(|| "?".to_owned(), |v| v.to_string());
     let _ = writeln!(
         std::io::stdout(),
-        "one collection: cpu_time_ms={} child_commands_cpu_time_ms={} (tick 10 ms) \
-         wall_ms={} (includes the {} ms /proc/stat gap) peak_rss_kib={} rss_before_kib={} \
-         interfaces={} warnings={}",
-        shown(own_ms),
-        shown(children_ms),
-        wall.as_millis(),
+        "collections={runs} cpu_ms_per_collection={own} child_commands_cpu_ms_per_collection={children} \
+         wall_ms_per_collection={} (includes the {} ms /proc/stat gap) peak_rss_kib={} \
+         rss_before_kib={} interfaces={} warnings={}",
+        wall.as_millis() / u128::from(runs),
         cpu_gap.as_millis(),
         shown(status_kib("VmHWM:")),
         shown(rss_before),

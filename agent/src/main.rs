@@ -15,7 +15,7 @@ use std::time::Duration;
 const USAGE: &str = "usage:
   edgemon-agent collect --once [--pretty] [--from DIR]   print one NetJSON sample
   edgemon-agent capture --out DIR                        record every raw source into DIR
-  edgemon-agent bench-collect                            CPU time and peak RSS of one collection
+  edgemon-agent bench-collect [--runs N]                 CPU time per collection, peak RSS
   edgemon-agent --version";
 
 /// Pause between the two `/proc/stat` reads: long enough for a few scheduler ticks.
@@ -24,7 +24,7 @@ const CPU_GAP: Duration = Duration::from_millis(250);
 enum Cmd {
     Collect { pretty: bool, from: Option<PathBuf> },
     Capture { out: PathBuf },
-    Bench,
+    Bench { runs: u32 },
     Version,
 }
 
@@ -38,12 +38,14 @@ fn parse_args() -> Result<Cmd, lexopt::Error> {
         None => return Err("a command is required".into()),
     };
     let (mut once, mut pretty, mut from, mut out) = (false, false, None, None);
+    let mut runs = 20;
     while let Some(arg) = p.next()? {
         match arg {
             Long("once") if sub == "collect" => once = true,
             Long("pretty") if sub == "collect" => pretty = true,
             Long("from") if sub == "collect" => from = Some(PathBuf::from(p.value()?)),
             Long("out") if sub == "capture" => out = Some(PathBuf::from(p.value()?)),
+            Long("runs") if sub == "bench-collect" => runs = p.value()?.parse()?,
             _ => return Err(arg.unexpected()),
         }
     }
@@ -55,7 +57,7 @@ fn parse_args() -> Result<Cmd, lexopt::Error> {
         "capture" => out
             .map(|out| Cmd::Capture { out })
             .ok_or_else(|| "`capture` needs --out DIR".into()),
-        "bench-collect" => Ok(Cmd::Bench),
+        "bench-collect" => Ok(Cmd::Bench { runs }),
         other => Err(format!("unknown command `{other}`").into()),
     }
 }
@@ -116,6 +118,6 @@ fn main() -> ExitCode {
             eprintln!("captured into {}", out.display());
             ExitCode::SUCCESS
         }
-        Cmd::Bench => bench::run(CPU_GAP),
+        Cmd::Bench { runs } => bench::run(CPU_GAP, runs),
     }
 }
