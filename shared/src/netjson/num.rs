@@ -54,7 +54,7 @@ fn integral_f64<T: LenientInt>(v: f64) -> Option<T> {
     None
 }
 
-impl<'de, T: LenientInt> Visitor<'de> for IntVisitor<T> {
+impl<T: LenientInt> Visitor<'_> for IntVisitor<T> {
     type Value = T;
 
     fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {

@@ -56,6 +56,8 @@ pub struct Wireless {
 
 /// A station associated with a WiFi interface. The schema requires `mac`, `auth`,
 /// `authorized`, `ht`, `vht`, `wmm` and `mfp`.
+// The schema's capability flags are booleans; an enum would not round-trip them.
+#[allow(clippy::struct_excessive_bools)]
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct WirelessClient {
     pub mac: String,

@@ -58,6 +58,7 @@ pub(crate) fn is_ipv6(s: &str) -> bool {
             skip = Some(i);
         }
     }
+    #[allow(clippy::single_match_else)]
     let (hi, lo) = match skip {
         Some(index) => {
             let mut hi = index;

@@ -179,7 +179,7 @@ fn verdicts_match_python_jsonschema_on_mutated_reference_payloads() {
         .spawn()
         .expect("python3 is needed for the differential conformance test");
     let mut stdin = child.stdin.take().unwrap();
-    let input: String = cases.iter().map(|c| format!("{c}\n")).collect();
+    let input: String = cases.iter().map(|c| c.to_string() + "\n").collect();
     let writer = std::thread::spawn(move || stdin.write_all(input.as_bytes()));
     let out = child.wait_with_output().unwrap();
     writer.join().unwrap().unwrap();
