@@ -275,3 +275,75 @@ fn wifi_interfaces_from_netifd_iwinfo_and_hostapd() {
     g["interfaces"] = Value::Array(ifaces);
     assert_same(&ours, &g);
 }
+
+/// No golden document covers the modem (the upstream mocks never produce one), so the real
+/// ModemManager captures are checked field by field, including difference "a broken
+/// `--signal-get` costs only the signal" (the reference's whole collection crashes).
+#[test]
+fn modem_from_the_real_mmcli_captures() {
+    let modem = "/sys/devices/platform/soc/8af8800.usb3/8a00000.dwc3/xhci-hcd.0.auto/usb2/2-1";
+    let bundle = |signal: Option<&str>| {
+        let b = BundleDir::upstream_base();
+        b.command(
+            &["ubus", "call", "network.device", "status"],
+            r#"{"wwan0":{"type":"Network device","up":true,"present":true,"mtu":1500}}"#,
+        );
+        b.command(
+            &["ubus", "call", "network.interface", "dump"],
+            r#"{"interface":[{"interface":"mobile","l3_device":"wwan0","proto":"modemmanager",
+                "ipv4-address":[{"address":"10.64.1.2","mask":30}],
+                "route":[{"target":"0.0.0.0","mask":0,"nexthop":"10.64.1.1"}]}]}"#,
+        );
+        b.file(
+            "/etc/config/network",
+            &format!("config interface 'mobile'\n\toption proto 'modemmanager'\n\toption device '{modem}'\n"),
+        );
+        b.command(&["mmcli", "-J", "-m", modem], &capture("modem_data.txt"));
+        if let Some(s) = signal {
+            b.command(&["mmcli", "-J", "-m", modem, "--signal-get"], s);
+        }
+        b
+    };
+    let iface = |doc: &Value| {
+        doc["interfaces"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|i| i["name"] == "wwan0")
+            .unwrap()
+            .clone()
+    };
+
+    let lte = iface(&collect(&bundle(Some(&capture("lte_sample.txt")))));
+    assert_eq!(lte["type"], "modem-manager");
+    let m = &lte["mobile"];
+    assert_eq!(
+        (m["imei"].as_str(), m["operator_code"].as_str()),
+        (Some("000000000000000"), Some("00000"))
+    );
+    assert_eq!(
+        (m["manufacturer"].as_str(), m["model"].as_str()),
+        (Some("Quectel"), Some("EM12-G"))
+    );
+    assert_eq!(m["access_technologies"], json!(["hsdpa", "hsupa"]));
+    assert!(
+        same(
+            &m["signal"],
+            &json!({"lte": {"rsrp": -92, "rsrq": -9, "rssi": -64, "snr": 19.2}})
+        ),
+        "{m:#}"
+    );
+    assert_eq!(lte["addresses"][0]["gateway"], "10.64.1.1");
+
+    let umts = iface(&collect(&bundle(Some(&capture("umts_sample.txt")))));
+    assert!(same(
+        &umts["mobile"]["signal"],
+        &json!({"umts": {"ecio": -3.5, "rscp": -96}})
+    ));
+
+    let broken = iface(&collect(&bundle(Some("error: couldn't get signal"))));
+    assert_eq!(broken["mobile"]["imei"], "000000000000000");
+    assert!(broken["mobile"].get("signal").is_none());
+    let absent = iface(&collect(&bundle(None)));
+    assert_eq!(absent["mobile"]["model"], "EM12-G");
+}
