@@ -3,4 +3,5 @@
 //! Run by `.ci/run` with `--features conformance`; fails loudly when the folder is missing.
 
 mod differential;
+mod golden;
 mod payloads;

@@ -1,0 +1,9 @@
+//! edgemon-agent: collects what a router knows about itself as NetJSON DeviceMonitoring.
+//!
+//! Data flow: [`source`] (live system or capture bundle) -> [`collect`] (sans-IO parsers,
+//! one per source, and the assembly of one sample). Queueing and delivery come next.
+
+#![forbid(unsafe_code)]
+
+pub mod collect;
+pub mod source;
