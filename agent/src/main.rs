@@ -16,7 +16,7 @@ const USAGE: &str = "usage:
   edgemon-agent collect --once [--pretty] [--from DIR]   print one NetJSON sample
   edgemon-agent capture --out DIR                        record every raw source into DIR
   edgemon-agent bench-collect [--runs N]                 CPU time per collection, peak RSS
-  edgemon-agent --version";
+  edgemon-agent --version | --help";
 
 /// Pause between the two `/proc/stat` reads: long enough for a few scheduler ticks.
 const CPU_GAP: Duration = Duration::from_millis(250);
@@ -26,14 +26,17 @@ enum Cmd {
     Capture { out: PathBuf },
     Bench { runs: u32 },
     Version,
+    Help,
 }
 
 fn parse_args() -> Result<Cmd, lexopt::Error> {
     use lexopt::prelude::*;
     let mut p = lexopt::Parser::from_env();
     let sub = match p.next()? {
+        Some(Value(v)) if v == "help" => return Ok(Cmd::Help),
         Some(Value(v)) => v.string()?,
-        Some(Long("version")) => return Ok(Cmd::Version),
+        Some(Long("version") | Short('V')) => return Ok(Cmd::Version),
+        Some(Long("help") | Short('h')) => return Ok(Cmd::Help),
         Some(arg) => return Err(arg.unexpected()),
         None => return Err("a command is required".into()),
     };
@@ -46,6 +49,7 @@ fn parse_args() -> Result<Cmd, lexopt::Error> {
             Long("from") if sub == "collect" => from = Some(PathBuf::from(p.value()?)),
             Long("out") if sub == "capture" => out = Some(PathBuf::from(p.value()?)),
             Long("runs") if sub == "bench-collect" => runs = p.value()?.parse()?,
+            Long("help") | Short('h') => return Ok(Cmd::Help),
             _ => return Err(arg.unexpected()),
         }
     }
@@ -87,6 +91,10 @@ fn main() -> ExitCode {
         }
     };
     match cmd {
+        Cmd::Help => {
+            let _ = writeln!(std::io::stdout(), "{USAGE}");
+            ExitCode::SUCCESS
+        }
         Cmd::Version => {
             let _ = writeln!(
                 std::io::stdout(),

@@ -154,3 +154,23 @@ fn a_broken_source_costs_only_its_part_of_the_sample() {
     assert_eq!(doc["resources"]["memory"]["total"], 2048 * 1024);
     validate(&doc).unwrap();
 }
+
+#[test]
+fn help_is_printed_on_request_and_bad_arguments_are_named() {
+    let agent = edgemon_tests::bin("edgemon-agent");
+    for flag in ["--help", "-h", "help"] {
+        let out = std::process::Command::new(&agent)
+            .arg(flag)
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{flag}");
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(text.contains("collect --once"), "{flag}: {text}");
+    }
+    let out = std::process::Command::new(&agent)
+        .args(["collect", "--once", "--bogus"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--bogus"));
+}
