@@ -86,43 +86,13 @@ pub struct Disk {
     pub used_percent: u64,
 }
 
-/// Swap in bytes.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct Swap {
-    #[serde(
-        default,
-        deserialize_with = "num::opt_u64",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub total: Option<u64>,
-    #[serde(
-        default,
-        deserialize_with = "num::opt_u64",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub free: Option<u64>,
-    #[serde(flatten)]
-    pub extra: Extra,
-}
+counter_struct!(
+    /// Total and free bytes: `swap`, `flash` and `storage`.
+    SpaceUsage { total, free }
+);
 
-/// `flash` / `storage`: total and free space.
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct SpaceUsage {
-    #[serde(
-        default,
-        deserialize_with = "num::opt_u64",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub total: Option<u64>,
-    #[serde(
-        default,
-        deserialize_with = "num::opt_u64",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub free: Option<u64>,
-    #[serde(flatten)]
-    pub extra: Extra,
-}
+/// Swap in bytes.
+pub type Swap = SpaceUsage;
 
 /// Open connections per IP family.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
@@ -135,23 +105,10 @@ pub struct Connections {
     pub extra: Extra,
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct ConnectionCounts {
-    #[serde(
-        default,
-        deserialize_with = "num::opt_u64",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub tcp: Option<u64>,
-    #[serde(
-        default,
-        deserialize_with = "num::opt_u64",
-        skip_serializing_if = "Option::is_none"
-    )]
-    pub udp: Option<u64>,
-    #[serde(flatten)]
-    pub extra: Extra,
-}
+counter_struct!(
+    /// Open TCP and UDP connections of one IP family.
+    ConnectionCounts { tcp, udp }
+);
 
 counter_struct!(
     /// Process counts by state.
