@@ -1,0 +1,56 @@
+//! Time-series storage: the data model ([`Point`], [`Query`], [`Series`]) and the
+//! [`TimeSeries`] trait that the embedded store and the InfluxDB backend implement.
+//!
+//! The model mirrors InfluxDB 1.x (measurement, tags, fields, timestamp, retention policy)
+//! because the reference writes there and existing OpenWISP dashboards read it; the embedded
+//! store answers the same [`Query`] with the same results.
+
+mod point;
+mod query;
+
+pub use point::{FieldValue, Point, Retention};
+pub use query::{Agg, Query, Row, Series, TagFilter};
+
+use std::future::Future;
+use std::pin::Pin;
+
+/// A boxed future, so that `Arc<dyn TimeSeries>` works for every backend.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Why a time-series operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// The backend cannot be reached or failed transiently: retry later.
+    #[error("time-series backend unavailable: {0}")]
+    Unavailable(String),
+    /// The backend refused the request; retrying the same request will not help.
+    #[error("time-series backend rejected the request: {0}")]
+    Rejected(String),
+    /// The query is not valid (unknown aggregation for a field type, bad range…).
+    #[error("invalid query: {0}")]
+    InvalidQuery(String),
+}
+
+/// A time-series backend.
+///
+/// `write` returns only once the points are durable (committed to disk, or acknowledged by
+/// the server). A batch is atomic for the embedded store.
+pub trait TimeSeries: Send + Sync + std::fmt::Debug {
+    /// Store a batch of points.
+    fn write(&self, points: Vec<Point>) -> BoxFuture<'_, Result<(), StoreError>>;
+    /// Run an aggregation query; one [`Series`] per group of `group_by_tags` values.
+    fn query(&self, query: Query) -> BoxFuture<'_, Result<Vec<Series>, StoreError>>;
+    /// The newest point of `measurement` in `retention` whose tags include `tags`.
+    fn latest(
+        &self,
+        retention: Retention,
+        measurement: String,
+        tags: Vec<(String, String)>,
+    ) -> BoxFuture<'_, Result<Option<Point>, StoreError>>;
+    /// Delete every point of `measurement` whose tags include `tags` (device deletion).
+    fn delete_series(
+        &self,
+        measurement: String,
+        tags: Vec<(String, String)>,
+    ) -> BoxFuture<'_, Result<(), StoreError>>;
+}
