@@ -6,4 +6,5 @@
 
 #![forbid(unsafe_code)]
 
+pub mod registry;
 pub mod tsdb;
