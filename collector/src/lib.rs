@@ -6,5 +6,9 @@
 
 #![forbid(unsafe_code)]
 
+pub mod config;
+pub mod http;
+pub mod ingest;
 pub mod registry;
+pub mod server;
 pub mod tsdb;

@@ -1,8 +1,7 @@
 //! edgemon-collector: the server side of edgemon.
 //!
-//! Today it provides the payload checker (`validate`); ingest, storage, alerts and the API
-//! are built on the same `edgemon-shared` contract (see the project's issues and
-//! docs/architecture.md).
+//! The binary is a thin command line over the library (`lib.rs`): `serve`, the registry
+//! commands (`org`, `device`, `token`) and the payload checker (`validate`).
 
 #![forbid(unsafe_code)]
 

@@ -1,20 +1,28 @@
 //! The command line.
 
+mod admin;
 mod validate;
 
 use clap::{Parser, Subcommand};
+use std::io::Write as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Debug, Parser)]
 #[command(name = "edgemon-collector", version, about = "edgemon's collector")]
 pub struct Cli {
+    /// Configuration file (TOML); options not in it take their defaults, and
+    /// `EDGEMON__<SECTION>__<KEY>` environment variables override both.
+    #[arg(long, short, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the collector: HTTP API and ingest, until SIGINT/SIGTERM.
+    Serve,
     /// Check NetJSON DeviceMonitoring payloads exactly as the OpenWISP monitoring server
     /// would. Prints `FILE: ok` or the server's error for each file. Exit status: 0 when
     /// all are valid, 1 when any is invalid, 2 when a file cannot be read.
@@ -23,12 +31,49 @@ enum Command {
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
     },
+    /// Manage organizations (the collector must not be running: the registry is locked).
+    #[command(subcommand)]
+    Org(admin::OrgCmd),
+    /// Manage devices (the collector must not be running).
+    #[command(subcommand)]
+    Device(admin::DeviceCmd),
+    /// Manage API tokens (the collector must not be running).
+    #[command(subcommand)]
+    Token(admin::TokenCmd),
 }
 
 impl Cli {
     pub fn run(self) -> anyhow::Result<ExitCode> {
+        let load =
+            || edgemon_collector::config::Config::load(self.config.as_deref(), std::env::vars());
         match self.command {
-            Command::Validate { files } => validate::run(&files),
+            Command::Validate { ref files } => validate::run(files),
+            Command::Serve => {
+                let config = load()?;
+                edgemon_collector::server::init_logging(&config);
+                let rt = tokio::runtime::Builder::new_multi_thread()
+                    .enable_all()
+                    .build()?;
+                rt.block_on(async move {
+                    let stores = edgemon_collector::server::open_stores(&config)?;
+                    edgemon_collector::server::serve(
+                        config,
+                        stores,
+                        edgemon_collector::server::shutdown_signal(),
+                        |addr| {
+                            // One line on stdout that scripts and tests can wait for.
+                            let mut out = std::io::stdout().lock();
+                            let _ = writeln!(out, "edgemon-collector listening on http://{addr}");
+                            let _ = out.flush();
+                        },
+                    )
+                    .await
+                })?;
+                Ok(ExitCode::SUCCESS)
+            }
+            Command::Org(ref cmd) => admin::org(&load()?, cmd),
+            Command::Device(ref cmd) => admin::device(&load()?, cmd),
+            Command::Token(ref cmd) => admin::token(&load()?, cmd),
         }
     }
 }

@@ -1,0 +1,246 @@
+//! The collector's configuration: one TOML file, every option with a default, environment
+//! overrides (`EDGEMON__<SECTION>__<KEY>=value`), and errors that name the option.
+//!
+//! `docs/collector-config.md` is the reference for every option; keep it in step.
+
+mod duration;
+
+pub use duration::{Duration, parse_duration};
+
+use serde::Deserialize;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+
+/// Why the configuration cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
+    #[error("{origin}: {message}")]
+    Invalid { origin: String, message: String },
+}
+
+/// Everything the collector can be told.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Where the registry and the embedded time-series store live.
+    pub data_dir: PathBuf,
+    pub http: Http,
+    pub ingest: Ingest,
+    pub retention: RetentionConfig,
+    pub log: Log,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Http {
+    /// Address and port to listen on.
+    pub listen: SocketAddr,
+    /// Largest request body accepted (bytes); larger ones get 413.
+    pub max_body_bytes: usize,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Ingest {
+    /// Samples accepted but not yet stored, at most; beyond it the collector answers 429.
+    pub queue_capacity: usize,
+    /// Samples derived and written together in one storage batch, at most.
+    pub batch_max: usize,
+    /// The `Retry-After` (seconds) sent with 429.
+    pub retry_after_s: u32,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct RetentionConfig {
+    /// How long metrics are kept (the reference's `autogen` policy).
+    pub default: Duration,
+    /// How long device snapshots and short-lived checks are kept (`short` policy).
+    pub short: Duration,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogLevel {
+    Error,
+    Warn,
+    Info,
+    Debug,
+    Trace,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Log {
+    pub format: LogFormat,
+    pub level: LogLevel,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            data_dir: PathBuf::from("edgemon-data"),
+            http: Http::default(),
+            ingest: Ingest::default(),
+            retention: RetentionConfig::default(),
+            log: Log::default(),
+        }
+    }
+}
+
+impl Default for Http {
+    fn default() -> Self {
+        Http {
+            listen: SocketAddr::from(([127, 0, 0, 1], 8000)),
+            max_body_bytes: 1 << 20,
+        }
+    }
+}
+
+impl Default for Ingest {
+    fn default() -> Self {
+        Ingest {
+            queue_capacity: 8192,
+            batch_max: 512,
+            retry_after_s: 5,
+        }
+    }
+}
+
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        RetentionConfig {
+            default: Duration::from_secs(26280 * 3600),
+            short: Duration::from_secs(24 * 3600),
+        }
+    }
+}
+
+impl Default for Log {
+    fn default() -> Self {
+        Log {
+            format: LogFormat::Text,
+            level: LogLevel::Info,
+        }
+    }
+}
+
+const ENV_PREFIX: &str = "EDGEMON__";
+
+impl Config {
+    /// Read `path` (if given) and apply `EDGEMON__…` overrides from `env`.
+    pub fn load(
+        path: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, ConfigError> {
+        let (text, origin) = match path {
+            Some(p) => (
+                std::fs::read_to_string(p).map_err(|source| ConfigError::Read {
+                    path: p.display().to_string(),
+                    source,
+                })?,
+                p.display().to_string(),
+            ),
+            None => (String::new(), "configuration".to_owned()),
+        };
+        Self::from_toml(&text, &origin, env)
+    }
+
+    /// Parse TOML text (from `origin`, for messages) plus overrides.
+    pub fn from_toml(
+        text: &str,
+        origin: &str,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Config, ConfigError> {
+        let invalid = |origin: &str, message: String| ConfigError::Invalid {
+            origin: origin.to_owned(),
+            message,
+        };
+        let mut table: toml::Table =
+            toml::from_str(text).map_err(|e| invalid(origin, e.to_string()))?;
+        let mut overridden = Vec::new();
+        for (name, value) in env {
+            let Some(path) = name.strip_prefix(ENV_PREFIX) else {
+                continue;
+            };
+            let keys: Vec<String> = path.split("__").map(str::to_ascii_lowercase).collect();
+            if keys.iter().any(String::is_empty) {
+                return Err(invalid(&name, "empty key in the variable name".into()));
+            }
+            set_path(&mut table, &keys, parse_env_value(&value)).map_err(|m| invalid(&name, m))?;
+            overridden.push(name);
+        }
+        let de = toml::Value::Table(table);
+        let config: Config = serde_path_to_error::deserialize(de).map_err(|e| {
+            let at = e.path().to_string();
+            let origin = if overridden.is_empty() {
+                origin.to_owned()
+            } else {
+                format!("{origin} (with {})", overridden.join(", "))
+            };
+            invalid(&origin, format!("option `{at}`: {}", e.inner()))
+        })?;
+        config.check().map_err(|m| invalid(origin, m))?;
+        Ok(config)
+    }
+
+    fn check(&self) -> Result<(), String> {
+        if self.ingest.queue_capacity == 0 {
+            return Err("option `ingest.queue_capacity` must be at least 1".into());
+        }
+        if self.ingest.batch_max == 0 {
+            return Err("option `ingest.batch_max` must be at least 1".into());
+        }
+        if self.http.max_body_bytes < 1024 {
+            return Err("option `http.max_body_bytes` must be at least 1024".into());
+        }
+        if self.retention.short.as_secs() < 3600 {
+            return Err("option `retention.short` must be at least 1h".into());
+        }
+        if self.retention.default.as_secs() < self.retention.short.as_secs() {
+            return Err(
+                "option `retention.default` must not be shorter than `retention.short`".into(),
+            );
+        }
+        Ok(())
+    }
+}
+
+/// An override's value: TOML if it parses as a TOML value (numbers, booleans, arrays),
+/// else the plain string.
+fn parse_env_value(raw: &str) -> toml::Value {
+    toml::from_str::<toml::Table>(&format!("v = {raw}"))
+        .ok()
+        .and_then(|mut t| t.remove("v"))
+        .unwrap_or_else(|| toml::Value::String(raw.to_owned()))
+}
+
+fn set_path(table: &mut toml::Table, keys: &[String], value: toml::Value) -> Result<(), String> {
+    let (last, parents) = keys.split_last().expect("at least one key");
+    let mut cur = table;
+    for k in parents {
+        let entry = cur
+            .entry(k.clone())
+            .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+        cur = entry
+            .as_table_mut()
+            .ok_or_else(|| format!("`{k}` is not a section"))?;
+    }
+    cur.insert(last.clone(), value);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,66 @@
+use super::*;
+
+fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+#[test]
+fn defaults_without_a_file() {
+    let c = Config::load(None, env(&[])).unwrap();
+    assert_eq!(c.http.listen.to_string(), "127.0.0.1:8000");
+    assert_eq!(c.retention.short.as_secs(), 86_400);
+    assert_eq!(c.retention.default.as_secs(), 26_280 * 3600);
+}
+
+#[test]
+fn file_values_and_env_overrides() {
+    let c = Config::from_toml(
+        "data_dir = \"/var/lib/edgemon\"\n[http]\nlisten = \"0.0.0.0:9000\"\n",
+        "edgemon.toml",
+        env(&[
+            ("EDGEMON__INGEST__QUEUE_CAPACITY", "100"),
+            ("EDGEMON__HTTP__LISTEN", "127.0.0.1:7000"),
+            ("UNRELATED", "x"),
+        ]),
+    )
+    .unwrap();
+    assert_eq!(c.data_dir, PathBuf::from("/var/lib/edgemon"));
+    assert_eq!(c.http.listen.to_string(), "127.0.0.1:7000");
+    assert_eq!(c.ingest.queue_capacity, 100);
+}
+
+#[test]
+fn unknown_option_is_named() {
+    let e = Config::from_toml("[http]\nlisten_port = 80\n", "edgemon.toml", env(&[]))
+        .unwrap_err()
+        .to_string();
+    assert!(e.starts_with("edgemon.toml:"), "{e}");
+    assert!(e.contains("listen_port"), "{e}");
+}
+
+#[test]
+fn bad_value_names_the_option_path() {
+    let e = Config::from_toml("[retention]\nshort = \"soon\"\n", "c.toml", env(&[]))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("retention.short"), "{e}");
+    assert!(e.contains("\"soon\" is not a duration"), "{e}");
+    let e = Config::from_toml("", "c.toml", env(&[("EDGEMON__HTTP__LISTEN", "nowhere")]))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("EDGEMON__HTTP__LISTEN") && e.contains("http.listen"),
+        "{e}"
+    );
+}
+
+#[test]
+fn semantic_checks_name_the_option() {
+    let e = Config::from_toml("[ingest]\nqueue_capacity = 0\n", "c.toml", env(&[]))
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("ingest.queue_capacity"), "{e}");
+}

@@ -1,0 +1,38 @@
+//! The HTTP API: routes and shared state. Handlers are thin: they check, then call the
+//! registry or the ingest pipeline.
+
+mod openwisp;
+mod register;
+mod reply;
+
+use crate::ingest::Pipeline;
+use crate::registry::Registry;
+use crate::tsdb::TimeSeries;
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use std::sync::Arc;
+
+/// What every handler can reach.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    pub registry: Arc<Registry>,
+    pub pipeline: Pipeline,
+    pub tsdb: Arc<dyn TimeSeries>,
+    pub retry_after_s: u32,
+}
+
+/// All routes.
+pub fn router(state: AppState, max_body_bytes: usize) -> Router {
+    Router::new()
+        .route(
+            "/api/v1/monitoring/device/{pk}/",
+            post(openwisp::post_metrics),
+        )
+        .route("/controller/device/register/", post(register::register))
+        .route("/controller/register/", post(register::register))
+        .route("/healthz", get(|| async { "ok\n" }))
+        .fallback(reply::not_found_html)
+        .layer(DefaultBodyLimit::max(max_body_bytes))
+        .with_state(state)
+}

@@ -1,0 +1,118 @@
+//! The worker: batches of jobs → derived points → one storage write per batch.
+
+use super::{Job, Stats};
+use crate::tsdb::{FieldValue, Point, Retention, StoreError, TimeSeries};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+use tokio::sync::mpsc;
+use uuid::Uuid;
+
+/// Turns jobs into points; keeps each device's previous snapshot for counter deltas.
+#[derive(Debug)]
+pub struct Processor {
+    tsdb: Arc<dyn TimeSeries>,
+    previous: HashMap<Uuid, serde_json::Value>,
+}
+
+/// The measurement holding the latest full snapshot of each device (short retention).
+pub const DEVICE_DATA: &str = "device_data";
+
+fn now_us() -> i64 {
+    crate::registry::now_us()
+}
+
+impl Processor {
+    pub fn new(tsdb: Arc<dyn TimeSeries>) -> Self {
+        Processor {
+            tsdb,
+            previous: HashMap::new(),
+        }
+    }
+
+    /// The device's previous snapshot: from memory, else from the store (after a restart).
+    async fn previous(&mut self, device: Uuid) -> Result<Option<serde_json::Value>, StoreError> {
+        if let Some(v) = self.previous.get(&device) {
+            return Ok(Some(v.clone()));
+        }
+        let latest = self
+            .tsdb
+            .latest(
+                Retention::Short,
+                DEVICE_DATA.to_owned(),
+                vec![("pk".to_owned(), device.hyphenated().to_string())],
+            )
+            .await?;
+        Ok(latest.and_then(|p| match p.fields.get("data") {
+            Some(FieldValue::Str(s)) => serde_json::from_str(s).ok(),
+            _ => None,
+        }))
+    }
+
+    /// The points for one job, and remember its snapshot as the device's previous one.
+    /// Waits (with backoff) while the store cannot tell the previous snapshot: deltas
+    /// computed without it would be wrong.
+    async fn points(&mut self, job: Job) -> Vec<Point> {
+        let mut delay = Duration::from_millis(100);
+        let previous = loop {
+            match self.previous(job.device).await {
+                Ok(p) => break p,
+                Err(e) => {
+                    tracing::warn!(device = %job.device, error = %e, "cannot read the previous snapshot; retrying");
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_secs(30));
+                }
+            }
+        };
+        let (mut points, snapshot) = derive(&job, previous.as_ref());
+        points.push(
+            Point::new(DEVICE_DATA, now_us())
+                .retention(Retention::Short)
+                .tag("pk", job.device.hyphenated().to_string())
+                .field("data", FieldValue::Str(snapshot.to_string())),
+        );
+        self.previous.insert(job.device, snapshot);
+        points
+    }
+}
+
+/// The metric points of a sample and the snapshot to store (wired to `crate::derive`).
+fn derive(job: &Job, _previous: Option<&serde_json::Value>) -> (Vec<Point>, serde_json::Value) {
+    (Vec::new(), job.doc.clone())
+}
+
+pub(super) async fn run(
+    mut processor: Processor,
+    mut rx: mpsc::Receiver<Job>,
+    batch_max: usize,
+    stats: Arc<Stats>,
+) {
+    let mut batch = Vec::with_capacity(batch_max);
+    loop {
+        batch.clear();
+        if rx.recv_many(&mut batch, batch_max).await == 0 {
+            return; // every sender is gone and the queue is empty
+        }
+        let n = batch.len() as u64;
+        let mut points = Vec::new();
+        for job in batch.drain(..) {
+            points.extend(processor.points(job).await);
+        }
+        let count = points.len() as u64;
+        let mut delay = Duration::from_millis(100);
+        loop {
+            match processor.tsdb.write(points.clone()).await {
+                Ok(()) => break,
+                Err(e) => {
+                    stats.write_failures.fetch_add(1, Ordering::Relaxed);
+                    tracing::warn!(error = %e, points = count, retry_in_ms = delay.as_millis() as u64, "time-series write failed; retrying");
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_secs(30));
+                }
+            }
+        }
+        stats.stored.fetch_add(n, Ordering::Relaxed);
+        stats.points.fetch_add(count, Ordering::Relaxed);
+    }
+}

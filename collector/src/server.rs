@@ -1,0 +1,115 @@
+//! `edgemon-collector serve`: open the stores, start the ingest worker, serve HTTP, and shut
+//! down gracefully (stop accepting, drain the queue, close the stores) on SIGINT/SIGTERM.
+
+use crate::config::{Config, LogFormat, LogLevel};
+use crate::http::{AppState, router};
+use crate::ingest::{self, Processor};
+use crate::registry::Registry;
+use crate::tsdb::TimeSeries;
+use anyhow::Context as _;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use tokio::net::TcpListener;
+
+/// Set up logging once for the process.
+pub fn init_logging(config: &Config) {
+    let level = match config.log.level {
+        LogLevel::Error => tracing::Level::ERROR,
+        LogLevel::Warn => tracing::Level::WARN,
+        LogLevel::Info => tracing::Level::INFO,
+        LogLevel::Debug => tracing::Level::DEBUG,
+        LogLevel::Trace => tracing::Level::TRACE,
+    };
+    let builder = tracing_subscriber::fmt()
+        .with_max_level(level)
+        .with_writer(std::io::stderr);
+    let _ = match config.log.format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
+}
+
+/// Everything a running collector holds open.
+#[derive(Debug)]
+pub struct Stores {
+    pub registry: Arc<Registry>,
+    pub tsdb: Arc<dyn TimeSeries>,
+}
+
+/// Open the registry and the time-series store under `config.data_dir`.
+pub fn open_stores(config: &Config) -> anyhow::Result<Stores> {
+    std::fs::create_dir_all(&config.data_dir)
+        .with_context(|| format!("cannot create data_dir {}", config.data_dir.display()))?;
+    let registry = Registry::open(&config.data_dir.join("registry.redb"))
+        .context("cannot open the registry (is another collector using this data_dir?)")?;
+    let tsdb = open_tsdb(config)?;
+    Ok(Stores {
+        registry: Arc::new(registry),
+        tsdb,
+    })
+}
+
+fn open_tsdb(_config: &Config) -> anyhow::Result<Arc<dyn TimeSeries>> {
+    anyhow::bail!("the embedded time-series store is being merged")
+}
+
+/// Run the collector until `shutdown` resolves. `on_ready` gets the bound address (the
+/// configured port may be 0).
+pub async fn serve(
+    config: Config,
+    stores: Stores,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+    on_ready: impl FnOnce(SocketAddr),
+) -> anyhow::Result<()> {
+    let listener = TcpListener::bind(config.http.listen)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.http.listen))?;
+    let addr = listener.local_addr()?;
+    let (pipeline, worker) = ingest::start(
+        Processor::new(stores.tsdb.clone()),
+        config.ingest.queue_capacity,
+        config.ingest.batch_max,
+    );
+    let state = AppState {
+        registry: stores.registry.clone(),
+        pipeline,
+        tsdb: stores.tsdb.clone(),
+        retry_after_s: config.ingest.retry_after_s,
+    };
+    let app = router(state, config.http.max_body_bytes);
+    tracing::info!(%addr, data_dir = %config.data_dir.display(), "edgemon-collector listening");
+    on_ready(addr);
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+    .context("HTTP server failed")?;
+    tracing::info!("stopped accepting; draining the ingest queue");
+    worker.await.context("ingest worker panicked")?;
+    tracing::info!("ingest queue drained; bye");
+    Ok(())
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
