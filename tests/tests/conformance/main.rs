@@ -4,4 +4,5 @@
 
 mod differential;
 mod golden;
+mod ingest;
 mod payloads;

@@ -6,7 +6,7 @@ use edgemon_tests::{bin, fixtures, json_files};
 use std::collections::BTreeMap;
 use std::path::Path;
 
-fn payloads_dir() -> std::path::PathBuf {
+pub(crate) fn payloads_dir() -> std::path::PathBuf {
     fixtures().join("openwisp/payloads")
 }
 
@@ -22,7 +22,7 @@ fn every_valid_reference_payload_is_accepted() {
 
 /// `file -> (path, message)` from the table in `invalid/README.md`:
 /// `| \`file.json\` | reason | \`#/path\` | message |`.
-fn expected_rejections(readme: &Path) -> BTreeMap<String, (String, String)> {
+pub(crate) fn expected_rejections(readme: &Path) -> BTreeMap<String, (String, String)> {
     let text = std::fs::read_to_string(readme).unwrap();
     let mut out = BTreeMap::new();
     for line in text.lines() {
