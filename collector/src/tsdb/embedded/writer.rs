@@ -135,7 +135,13 @@ impl Writer {
                     tracing::debug!(points = expired, "dropped points beyond retention");
                 }
                 self.catalog.merge(staged);
-                let points = requests.iter().map(|r| r.len()).sum::<usize>() - expired;
+                let accepted: usize = requests
+                    .iter()
+                    .zip(&outcomes)
+                    .filter(|(_, outcome)| outcome.is_ok())
+                    .map(|(r, _)| r.len())
+                    .sum();
+                let points = accepted - expired;
                 self.stats.write_commits.fetch_add(1, Ordering::Relaxed);
                 self.stats.write_requests.fetch_add(group.len() as u64, Ordering::Relaxed);
                 self.stats.points_written.fetch_add(points as u64, Ordering::Relaxed);
