@@ -59,17 +59,25 @@ fn acknowledged_points_survive_a_killed_process() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("ts.redb");
     let mut proc = Command::new(std::env::current_exe().unwrap())
-        .args(["--exact", "acknowledged_points_survive_a_killed_process", "--nocapture"])
+        .args([
+            "--exact",
+            "acknowledged_points_survive_a_killed_process",
+            "--nocapture",
+        ])
         .env(CHILD_ENV, &path)
         .stdout(Stdio::piped())
         .spawn()
         .unwrap();
-    let mut acked = vec![-1_i64; 4];
+    let mut acked = [-1_i64; 4];
     let mut seen = 0;
     for line in BufReader::new(proc.stdout.take().unwrap()).lines() {
         let line = line.unwrap();
-        let Some((w, s)) = line.split_once(' ') else { continue };
-        let (Ok(w), Ok(s)) = (w.parse::<usize>(), s.parse::<i64>()) else { continue };
+        let Some((w, s)) = line.split_once(' ') else {
+            continue;
+        };
+        let (Ok(w), Ok(s)) = (w.parse::<usize>(), s.parse::<i64>()) else {
+            continue;
+        };
         acked[w] = acked[w].max(s);
         seen += 1;
         if seen == KILL_AFTER {
@@ -80,9 +88,13 @@ fn acknowledged_points_survive_a_killed_process() {
     proc.wait().unwrap();
     assert_eq!(seen, KILL_AFTER, "the child stopped before being killed");
 
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
     rt.block_on(async {
-        let store = EmbeddedStore::open(&path, EmbeddedConfig::default(), Arc::new(SystemClock)).unwrap();
+        let store =
+            EmbeddedStore::open(&path, EmbeddedConfig::default(), Arc::new(SystemClock)).unwrap();
         let q = Query {
             retention: Retention::Default,
             measurement: "crash".into(),
@@ -95,16 +107,30 @@ fn acknowledged_points_survive_a_killed_process() {
         };
         let series = store.query(q).await.unwrap();
         for (writer, last) in acked.iter().enumerate() {
-            let Some(s) = series.iter().find(|s| s.tags["writer"] == writer.to_string()) else {
+            let Some(s) = series
+                .iter()
+                .find(|s| s.tags["writer"] == writer.to_string())
+            else {
                 assert_eq!(*last, -1, "writer {writer} had acknowledged batches");
                 continue;
             };
             // Every batch up to the last acknowledged one is complete (batches are atomic);
             // at most the batches in flight at the kill may also be there.
-            let Some(FieldValue::Int(count)) = s.rows[0].values[0] else { panic!("{s:?}") };
-            let Some(FieldValue::Int(max)) = s.rows[0].values[1] else { panic!("{s:?}") };
-            assert!(max >= *last, "writer {writer}: acknowledged {last}, stored up to {max}");
-            assert_eq!(count, (max + 1) * POINTS_PER_BATCH, "writer {writer}: a batch is partial");
+            let Some(FieldValue::Int(count)) = s.rows[0].values[0] else {
+                panic!("{s:?}")
+            };
+            let Some(FieldValue::Int(max)) = s.rows[0].values[1] else {
+                panic!("{s:?}")
+            };
+            assert!(
+                max >= *last,
+                "writer {writer}: acknowledged {last}, stored up to {max}"
+            );
+            assert_eq!(
+                count,
+                (max + 1) * POINTS_PER_BATCH,
+                "writer {writer}: a batch is partial"
+            );
         }
     });
 }

@@ -11,12 +11,23 @@ use std::cmp::Ordering;
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Arc;
 
+#[allow(clippy::cast_precision_loss)]
+fn float(v: impl TryInto<i64, Error: std::fmt::Debug>) -> f64 {
+    v.try_into().unwrap() as f64
+}
+
+fn int(n: usize) -> i64 {
+    i64::try_from(n).unwrap()
+}
+
 const NOW: i64 = 1_767_225_600_000_000;
 const HOUR: i64 = 3_600_000_000;
 /// Times are drawn in `[NOW - 2 h, NOW)` on a coarse grid so timestamps collide.
 const STEP: i64 = 5 * 60_000_000;
 
 type Tags = BTreeMap<String, String>;
+/// Matching points of one group: `(time, series tags, fields)`.
+type GroupPoints<'a> = Vec<(i64, Tags, &'a BTreeMap<String, FieldValue>)>;
 
 // ---------------------------------------------------------------- generators
 
@@ -25,7 +36,9 @@ fn field_value(name: &str) -> BoxedStrategy<FieldValue> {
         "i" => prop_oneof![(-3_i64..4), Just(i64::MAX - 1), Just(i64::MIN + 1)]
             .prop_map(FieldValue::Int)
             .boxed(),
-        "f" => (-6_i32..7).prop_map(|v| FieldValue::Float(f64::from(v) * 0.5)).boxed(),
+        "f" => (-6_i32..7)
+            .prop_map(|v| FieldValue::Float(f64::from(v) * 0.5))
+            .boxed(),
         "s" => prop::sample::select(vec!["gsm", "lte", "umts"])
             .prop_map(|s| FieldValue::Str(s.into()))
             .boxed(),
@@ -87,28 +100,46 @@ fn query() -> impl Strategy<Value = Query> {
         prop::sample::select(vec!["m1", "m2"]),
         any::<bool>(),
         prop::collection::vec(
-            prop::sample::select(vec![("dev", "a"), ("dev", "b"), ("dev", ""), ("if", "x"), ("if", "")]),
+            prop::sample::select(vec![
+                ("dev", "a"),
+                ("dev", "b"),
+                ("dev", ""),
+                ("if", "x"),
+                ("if", ""),
+            ]),
             0..2,
         ),
-        prop::collection::vec((prop::sample::select(vec!["i", "f", "s", "b"]), agg()), 1..4),
+        prop::collection::vec(
+            (prop::sample::select(vec!["i", "f", "s", "b"]), agg()),
+            1..4,
+        ),
         -2_i64..26,
         1_i64..28,
         prop::option::of(prop::sample::select(vec![1_i64, 3, 7, 12, 100])),
         prop::sample::subsequence(vec!["dev", "if"], 0..=2),
     )
-        .prop_map(|(m, short, filters, fields, start, len, bucket, group_by)| Query {
-            retention: if short { Retention::Short } else { Retention::Default },
-            measurement: m.into(),
-            filters: filters
-                .into_iter()
-                .map(|(k, v)| TagFilter { key: k.into(), value: v.into() })
-                .collect(),
-            fields: fields.into_iter().map(|(f, a)| (f.into(), a)).collect(),
-            start_us: NOW - 2 * HOUR + start * STEP,
-            end_us: NOW - 2 * HOUR + (start + len) * STEP,
-            bucket_us: bucket.map(|b| b * STEP / 2),
-            group_by_tags: group_by.into_iter().map(Into::into).collect(),
-        })
+        .prop_map(
+            |(m, short, filters, fields, start, len, bucket, group_by)| Query {
+                retention: if short {
+                    Retention::Short
+                } else {
+                    Retention::Default
+                },
+                measurement: m.into(),
+                filters: filters
+                    .into_iter()
+                    .map(|(k, v)| TagFilter {
+                        key: k.into(),
+                        value: v.into(),
+                    })
+                    .collect(),
+                fields: fields.into_iter().map(|(f, a)| (f.into(), a)).collect(),
+                start_us: NOW - 2 * HOUR + start * STEP,
+                end_us: NOW - 2 * HOUR + (start + len) * STEP,
+                bucket_us: bucket.map(|b| b * STEP / 2),
+                group_by_tags: group_by.into_iter().map(Into::into).collect(),
+            },
+        )
 }
 
 // ---------------------------------------------------------------- the model
@@ -132,7 +163,12 @@ impl Model {
             if p.time_us < NOW - retention_us(p.retention) {
                 continue;
             }
-            let tags: Tags = p.tags.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| (k.clone(), v.clone())).collect();
+            let tags: Tags = p
+                .tags
+                .iter()
+                .filter(|(_, v)| !v.is_empty())
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect();
             let key = (p.retention, p.measurement.clone(), tags, p.time_us);
             self.points.entry(key).or_default().extend(p.fields.clone());
         }
@@ -143,11 +179,11 @@ impl Model {
             return Err(StoreError::InvalidQuery("empty range".into()));
         }
         let from = q.start_us.max(NOW - retention_us(q.retention));
-        let mut groups: BTreeMap<Tags, Vec<(i64, Tags, &BTreeMap<String, FieldValue>)>> =
-            BTreeMap::new();
+        let mut groups: BTreeMap<Tags, GroupPoints> = BTreeMap::new();
         for ((retention, measurement, tags, time), fields) in &self.points {
             let filtered = q.filters.iter().all(|f| {
-                tags.get(&f.key).map_or(f.value.is_empty(), |v| *v == f.value)
+                tags.get(&f.key)
+                    .map_or(f.value.is_empty(), |v| *v == f.value)
             });
             if *retention != q.retention || *measurement != q.measurement || !filtered {
                 continue;
@@ -163,13 +199,17 @@ impl Model {
                 .iter()
                 .map(|k| (k.clone(), tags.get(k).cloned().unwrap_or_default()))
                 .collect();
-            groups.entry(group).or_default().push((*time, tags.clone(), fields));
+            groups
+                .entry(group)
+                .or_default()
+                .push((*time, tags.clone(), fields));
         }
         let starts: Vec<i64> = match q.bucket_us {
             None => vec![q.start_us],
             Some(w) => {
                 let first = q.start_us.div_euclid(w) * w;
-                (0..).map(|i| first + i * w).take_while(|t| *t < q.end_us).collect()
+                let last = (q.end_us - 1).div_euclid(w) * w;
+                (0..=(last - first) / w).map(|i| first + i * w).collect()
             }
         };
         let mut out = Vec::new();
@@ -187,7 +227,10 @@ impl Model {
                         .collect();
                     values.push(reference(*agg, &in_bucket)?);
                 }
-                rows.push(Row { time_us: *start, values });
+                rows.push(Row {
+                    time_us: *start,
+                    values,
+                });
             }
             out.push(Series { tags, rows });
         }
@@ -197,7 +240,7 @@ impl Model {
 
 fn as_f64(v: &FieldValue) -> Result<f64, StoreError> {
     match v {
-        FieldValue::Int(i) => Ok(*i as f64),
+        FieldValue::Int(i) => Ok(float(*i)),
         FieldValue::Float(f) => Ok(*f),
         _ => Err(StoreError::InvalidQuery("type".into())),
     }
@@ -226,20 +269,22 @@ fn reference(agg: Agg, values: &[(i64, FieldValue)]) -> Result<Option<FieldValue
             for v in &vals {
                 sum += as_f64(v)?;
             }
-            FieldValue::Float(sum / vals.len() as f64)
+            FieldValue::Float(sum / float(vals.len()))
         }
         Agg::Sum => match vals[0] {
             FieldValue::Int(_) => FieldValue::Int(vals.iter().fold(0_i64, |s, v| match v {
                 FieldValue::Int(i) => s.wrapping_add(*i),
                 _ => unreachable!(),
             })),
-            FieldValue::Float(_) => FieldValue::Float(vals.iter().map(|v| as_f64(v).unwrap()).sum()),
+            FieldValue::Float(_) => {
+                FieldValue::Float(vals.iter().map(|v| as_f64(v).unwrap()).sum())
+            }
             _ => return type_error(),
         },
-        Agg::Count => FieldValue::Int(vals.len() as i64),
+        Agg::Count => FieldValue::Int(int(vals.len())),
         Agg::CountDistinct => {
             let distinct: BTreeSet<String> = vals.iter().map(|v| format!("{v:?}")).collect();
-            FieldValue::Int(distinct.len() as i64)
+            FieldValue::Int(int(distinct.len()))
         }
         Agg::Max | Agg::Min => {
             if matches!(vals[0], FieldValue::Str(_)) {
@@ -248,7 +293,9 @@ fn reference(agg: Agg, values: &[(i64, FieldValue)]) -> Result<Option<FieldValue
             let mut best = vals[0].clone();
             for v in &vals[1..] {
                 let o = order(v, &best);
-                if (agg == Agg::Max && o == Ordering::Greater) || (agg == Agg::Min && o == Ordering::Less) {
+                if (agg == Agg::Max && o == Ordering::Greater)
+                    || (agg == Agg::Min && o == Ordering::Less)
+                {
                     best = (*v).clone();
                 }
             }
@@ -274,7 +321,10 @@ fn go_mode(values: &[(i64, FieldValue)]) -> FieldValue {
         return values[0].1.clone();
     }
     if let FieldValue::Bool(_) = values[0].1 {
-        let t = values.iter().filter(|v| v.1 == FieldValue::Bool(true)).count();
+        let t = values
+            .iter()
+            .filter(|v| v.1 == FieldValue::Bool(true))
+            .count();
         let f = values.len() - t;
         return FieldValue::Bool(t >= f);
     }
@@ -304,7 +354,7 @@ fn go_mode(values: &[(i64, FieldValue)]) -> FieldValue {
 
 // ---------------------------------------------------------------- comparison
 
-fn same_value(a: &Option<FieldValue>, b: &Option<FieldValue>) -> bool {
+fn same_value(a: Option<&FieldValue>, b: Option<&FieldValue>) -> bool {
     match (a, b) {
         (Some(FieldValue::Float(x)), Some(FieldValue::Float(y))) => {
             (x - y).abs() <= 1e-9 * x.abs().max(y.abs()).max(1.0)
@@ -323,7 +373,10 @@ fn same(a: &Result<Vec<Series>, StoreError>, b: &Result<Vec<Series>, StoreError>
                         && x.rows.len() == y.rows.len()
                         && x.rows.iter().zip(&y.rows).all(|(r, s)| {
                             r.time_us == s.time_us
-                                && r.values.iter().zip(&s.values).all(|(u, v)| same_value(u, v))
+                                && r.values
+                                    .iter()
+                                    .zip(&s.values)
+                                    .all(|(u, v)| same_value(u.as_ref(), v.as_ref()))
                         })
                 })
         }

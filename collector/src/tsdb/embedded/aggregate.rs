@@ -32,7 +32,11 @@ impl Buckets {
             )));
         }
         let Some(width) = width_us else {
-            return Ok(Buckets { first_us: start_us, width_us: None, count: 1 });
+            return Ok(Buckets {
+                first_us: start_us,
+                width_us: None,
+                count: 1,
+            });
         };
         if width <= 0 {
             return Err(StoreError::InvalidQuery(format!(
@@ -48,7 +52,11 @@ impl Buckets {
             )));
         }
         let count = usize::try_from(count).expect("bounded by MAX_BUCKETS");
-        Ok(Buckets { first_us: first, width_us: Some(width), count })
+        Ok(Buckets {
+            first_us: first,
+            width_us: Some(width),
+            count,
+        })
     }
 
     /// The index of the bucket holding `time_us` (which must lie in the query's range).
@@ -213,7 +221,10 @@ fn kind(value: &FieldValue) -> &'static str {
 /// The running state of one aggregation in one bucket.
 #[derive(Debug)]
 enum Reducer {
-    Mean { sum: f64, count: u64 },
+    Mean {
+        sum: f64,
+        count: u64,
+    },
     SumInt(i64),
     SumFloat(f64),
     Count(i64),
@@ -222,7 +233,10 @@ enum Reducer {
     Mode(Vec<(i64, u64, FieldValue)>),
     Max(FieldValue),
     Min(FieldValue),
-    Last { time_us: i64, value: FieldValue },
+    Last {
+        time_us: i64,
+        value: FieldValue,
+    },
     /// Created but no value yet (the first value decides the variant).
     Fresh(Agg),
 }
@@ -259,7 +273,12 @@ impl Reducer {
                 *count += 1;
             }
             (Reducer::SumInt(sum), FieldValue::Int(v)) => *sum = sum.wrapping_add(*v),
-            (Reducer::SumInt(_), v) => return Err(Unsupported { agg: Agg::Sum, kind: kind(v) }),
+            (Reducer::SumInt(_), v) => {
+                return Err(Unsupported {
+                    agg: Agg::Sum,
+                    kind: kind(v),
+                });
+            }
             (Reducer::SumFloat(sum), v) => *sum += numeric(Agg::Sum, v)?,
             (Reducer::Count(n), _) => *n += 1,
             (Reducer::Distinct(set), v) => {
@@ -276,7 +295,13 @@ impl Reducer {
                     *best = v.clone();
                 }
             }
-            (Reducer::Last { time_us: t, value: best }, v) => {
+            (
+                Reducer::Last {
+                    time_us: t,
+                    value: best,
+                },
+                v,
+            ) => {
                 // Newest wins; at equal times the larger value (InfluxDB's LAST reducer).
                 if time_us > *t
                     || (time_us == *t && compare(Agg::Last, v, best)? == Ordering::Greater)
@@ -290,9 +315,17 @@ impl Reducer {
         Ok(())
     }
 
-    fn first(agg: Agg, time_us: i64, arrival: u64, value: &FieldValue) -> Result<Self, Unsupported> {
+    fn first(
+        agg: Agg,
+        time_us: i64,
+        arrival: u64,
+        value: &FieldValue,
+    ) -> Result<Self, Unsupported> {
         Ok(match agg {
-            Agg::Mean => Reducer::Mean { sum: numeric(agg, value)?, count: 1 },
+            Agg::Mean => Reducer::Mean {
+                sum: numeric(agg, value)?,
+                count: 1,
+            },
             Agg::Sum => match value {
                 FieldValue::Int(v) => Reducer::SumInt(*v),
                 v => Reducer::SumFloat(numeric(agg, v)?),
@@ -302,7 +335,10 @@ impl Reducer {
             Agg::Mode => Reducer::Mode(vec![(time_us, arrival, value.clone())]),
             Agg::Max | Agg::Min => {
                 if matches!(value, FieldValue::Str(_)) {
-                    return Err(Unsupported { agg, kind: "string" });
+                    return Err(Unsupported {
+                        agg,
+                        kind: "string",
+                    });
                 }
                 if agg == Agg::Max {
                     Reducer::Max(value.clone())
@@ -310,7 +346,10 @@ impl Reducer {
                     Reducer::Min(value.clone())
                 }
             }
-            Agg::Last => Reducer::Last { time_us, value: value.clone() },
+            Agg::Last => Reducer::Last {
+                time_us,
+                value: value.clone(),
+            },
         })
     }
 
@@ -358,7 +397,10 @@ fn compare(agg: Agg, a: &FieldValue, b: &FieldValue) -> Result<Ordering, Unsuppo
             x.cmp(y)
         }
         (FieldValue::Str(_), _) | (_, FieldValue::Str(_)) => {
-            return Err(Unsupported { agg, kind: "string" });
+            return Err(Unsupported {
+                agg,
+                kind: "string",
+            });
         }
         (x, y) => numeric(agg, x)?.total_cmp(&numeric(agg, y)?),
     })
@@ -374,10 +416,13 @@ fn mode(mut values: Vec<(i64, u64, FieldValue)>) -> FieldValue {
         return values.pop().expect("one value").2;
     }
     if let FieldValue::Bool(_) = values[0].2 {
-        let trues = values.iter().filter(|v| v.2 == FieldValue::Bool(true)).count();
+        let trues = values
+            .iter()
+            .filter(|v| v.2 == FieldValue::Bool(true))
+            .count();
         return FieldValue::Bool(trues * 2 >= values.len());
     }
-    values.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+    values.sort_by_key(|v| (v.0, v.1));
     values.sort_by(|a, b| compare(Agg::Mode, &a.2, &b.2).unwrap_or(Ordering::Equal));
     let mut best: Option<(usize, i64, usize)> = None; // (count, time reached, index)
     let mut run_start = 0;

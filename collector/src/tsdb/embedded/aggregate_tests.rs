@@ -65,17 +65,34 @@ fn integer_sum_wraps_like_influxdb() {
 
 #[test]
 fn count_is_zero_in_empty_buckets_of_an_existing_series() {
-    let got = eval(Agg::Count, &[(0, Str("a".into())), (1, Str("a".into())), (2 * HOUR, Str("b".into()))]);
+    let got = eval(
+        Agg::Count,
+        &[
+            (0, Str("a".into())),
+            (1, Str("a".into())),
+            (2 * HOUR, Str("b".into())),
+        ],
+    );
     assert_eq!(got, [Some(Int(2)), Some(Int(0)), Some(Int(1))]);
 }
 
 #[test]
 fn count_distinct_counts_values_once() {
     let macs = ["aa", "bb", "aa", "cc", "bb"].map(|m| Str(m.into()));
-    let points: Vec<_> = macs.iter().enumerate().map(|(i, m)| (i as i64, m.clone())).collect();
-    assert_eq!(eval(Agg::CountDistinct, &points), [Some(Int(3)), Some(Int(0)), Some(Int(0))]);
+    let points: Vec<_> = macs
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (i64::try_from(i).unwrap(), m.clone()))
+        .collect();
+    assert_eq!(
+        eval(Agg::CountDistinct, &points),
+        [Some(Int(3)), Some(Int(0)), Some(Int(0))]
+    );
     // Go maps treat 0.0 and -0.0 as one key.
-    let got = eval(Agg::CountDistinct, &[(0, Float(0.0)), (1, Float(-0.0)), (2, Float(1.0))]);
+    let got = eval(
+        Agg::CountDistinct,
+        &[(0, Float(0.0)), (1, Float(-0.0)), (2, Float(1.0))],
+    );
     assert_eq!(got[0], Some(Int(2)));
 }
 
@@ -102,42 +119,77 @@ fn max_compares_large_integers_exactly() {
 
 #[test]
 fn last_is_the_newest_value_whatever_the_arrival_order() {
-    let got = eval(Agg::Last, &[(5, Int(1)), (9, Int(2)), (7, Int(3)), (HOUR + 1, Int(8))]);
+    let got = eval(
+        Agg::Last,
+        &[(5, Int(1)), (9, Int(2)), (7, Int(3)), (HOUR + 1, Int(8))],
+    );
     assert_eq!(got, [Some(Int(2)), Some(Int(8)), None]);
 }
 
 #[test]
 fn mode_is_the_most_frequent_value() {
-    let got = eval(Agg::Mode, &[(0, Int(4)), (1, Int(3)), (2, Int(4)), (3, Int(5))]);
+    let got = eval(
+        Agg::Mode,
+        &[(0, Int(4)), (1, Int(3)), (2, Int(4)), (3, Int(5))],
+    );
     assert_eq!(got[0], Some(Int(4)));
-    let got = eval(Agg::Mode, &[(0, Str("lte".into())), (1, Str("umts".into())), (2, Str("umts".into()))]);
+    let got = eval(
+        Agg::Mode,
+        &[
+            (0, Str("lte".into())),
+            (1, Str("umts".into())),
+            (2, Str("umts".into())),
+        ],
+    );
     assert_eq!(got[0], Some(Str("umts".into())));
 }
 
 #[test]
 fn mode_ties_follow_influxdbs_reducer() {
     // All distinct: the smallest value.
-    assert_eq!(eval(Agg::Mode, &[(0, Int(5)), (1, Int(3)), (2, Int(4))])[0], Some(Int(3)));
+    assert_eq!(
+        eval(Agg::Mode, &[(0, Int(5)), (1, Int(3)), (2, Int(4))])[0],
+        Some(Int(3))
+    );
     // 3 (scanned first) reaches count 2 at t=3; 4's run starts at t=0 ≤ 3, so the
     // equally frequent 4 replaces it.
-    let got = eval(Agg::Mode, &[(0, Int(4)), (1, Int(4)), (2, Int(3)), (3, Int(3))]);
+    let got = eval(
+        Agg::Mode,
+        &[(0, Int(4)), (1, Int(4)), (2, Int(3)), (3, Int(3))],
+    );
     assert_eq!(got[0], Some(Int(4)));
     // Values 1 (t=0, t=3) and 2 (t=1, t=2): 1 reaches count 2 at t=3; 2's run starts at
     // t=1 ≤ 3, so 2 replaces it (InfluxDB answers 2 here, not the smaller 1).
-    let got = eval(Agg::Mode, &[(0, Int(1)), (1, Int(2)), (2, Int(2)), (3, Int(1))]);
+    let got = eval(
+        Agg::Mode,
+        &[(0, Int(1)), (1, Int(2)), (2, Int(2)), (3, Int(1))],
+    );
     assert_eq!(got[0], Some(Int(2)));
     // Values 1 (t=0, t=1) and 2 (t=2, t=3): 2's run starts at t=2 > 1: 1 stays.
-    let got = eval(Agg::Mode, &[(0, Int(1)), (1, Int(1)), (2, Int(2)), (3, Int(2))]);
+    let got = eval(
+        Agg::Mode,
+        &[(0, Int(1)), (1, Int(1)), (2, Int(2)), (3, Int(2))],
+    );
     assert_eq!(got[0], Some(Int(1)));
     // Booleans: true unless false is strictly more frequent.
-    assert_eq!(eval(Agg::Mode, &[(0, Bool(false)), (1, Bool(true))])[0], Some(Bool(true)));
-    let got = eval(Agg::Mode, &[(0, Bool(false)), (1, Bool(true)), (2, Bool(false))]);
+    assert_eq!(
+        eval(Agg::Mode, &[(0, Bool(false)), (1, Bool(true))])[0],
+        Some(Bool(true))
+    );
+    let got = eval(
+        Agg::Mode,
+        &[(0, Bool(false)), (1, Bool(true)), (2, Bool(false))],
+    );
     assert_eq!(got[0], Some(Bool(false)));
 }
 
 #[test]
 fn mean_and_sum_refuse_strings_and_booleans() {
-    for (agg, value) in [(Agg::Mean, Str("x".into())), (Agg::Sum, Bool(true)), (Agg::Max, Str("x".into()))] {
+    for (agg, value) in [
+        (Agg::Mean, Str("x".into())),
+        (Agg::Sum, Bool(true)),
+        (Agg::Max, Str("x".into())),
+    ] {
         let mut e = Evaluation::new(&query(&[("f", agg)], 0, HOUR, None)).unwrap();
         let group = e.group_of(&BTreeMap::new());
         let err = e.push(&group, 0, &fields("f", value)).unwrap_err();
@@ -149,7 +201,10 @@ fn mean_and_sum_refuse_strings_and_booleans() {
 fn buckets_are_aligned_to_the_epoch_and_cover_start_to_end() {
     // 00:30 .. 03:00 with 1 h buckets: 00:00, 01:00, 02:00 (03:00 is excluded).
     let b = Buckets::new(30 * MIN, 3 * HOUR, Some(HOUR)).unwrap();
-    assert_eq!((0..b.count()).map(|i| b.start(i)).collect::<Vec<_>>(), [0, HOUR, 2 * HOUR]);
+    assert_eq!(
+        (0..b.count()).map(|i| b.start(i)).collect::<Vec<_>>(),
+        [0, HOUR, 2 * HOUR]
+    );
     assert_eq!(b.index(30 * MIN), 0);
     assert_eq!(b.index(3 * HOUR - 1), 2);
     // Negative times round down, not towards zero.
@@ -169,12 +224,19 @@ fn invalid_ranges_are_refused() {
 
 #[test]
 fn unbucketed_query_has_one_row_at_start() {
-    let mut e = Evaluation::new(&query(&[("f", Agg::Sum), ("g", Agg::Count)], 7, 100, None)).unwrap();
+    let mut e =
+        Evaluation::new(&query(&[("f", Agg::Sum), ("g", Agg::Count)], 7, 100, None)).unwrap();
     let group = e.group_of(&BTreeMap::new());
     e.push(&group, 50, &fields("f", Int(2))).unwrap();
     e.push(&group, 60, &fields("f", Int(3))).unwrap();
     let series = e.finish();
-    assert_eq!(series[0].rows, [Row { time_us: 7, values: vec![Some(Int(5)), Some(Int(0))] }]);
+    assert_eq!(
+        series[0].rows,
+        [Row {
+            time_us: 7,
+            values: vec![Some(Int(5)), Some(Int(0))]
+        }]
+    );
 }
 
 #[test]

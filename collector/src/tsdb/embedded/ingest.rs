@@ -61,7 +61,10 @@ pub fn apply(
     requests: &[&[Point]],
     cutoffs: [i64; 2],
 ) -> Result<(Vec<Result<(), StoreError>>, Staged), StoreError> {
-    let mut staged = Staged { next_series_id: catalog.next_series_id, ..Staged::default() };
+    let mut staged = Staged {
+        next_series_id: catalog.next_series_id,
+        ..Staged::default()
+    };
     let mut series = txn.open_table(SERIES).map_err(db_err)?;
     let mut series_meta = txn.open_table(SERIES_META).map_err(db_err)?;
     let mut points_table = txn.open_table(POINTS).map_err(db_err)?;
@@ -78,13 +81,15 @@ pub fn apply(
             }
         };
         for ((rc, measurement, field), code) in new_types {
-            field_types.insert((rc, measurement.as_str(), field.as_str()), code).map_err(db_err)?;
+            field_types
+                .insert((rc, measurement.as_str(), field.as_str()), code)
+                .map_err(db_err)?;
             staged.field_types[usize::from(rc)]
                 .entry(measurement)
                 .or_default()
                 .insert(field, code);
         }
-        for point in points.iter() {
+        for point in *points {
             let rc = usize::from(retention_code(point.retention));
             if point.time_us < cutoffs[rc] {
                 staged.expired_dropped += 1;
@@ -104,7 +109,9 @@ pub fn apply(
                 let rc = retention_code(point.retention);
                 series.insert(key.as_slice(), id).map_err(db_err)?;
                 series_meta.insert(id, key.as_slice()).map_err(db_err)?;
-                measurement_index.insert((rc, point.measurement.as_str()), id).map_err(db_err)?;
+                measurement_index
+                    .insert((rc, point.measurement.as_str()), id)
+                    .map_err(db_err)?;
                 for (k, v) in tags.iter() {
                     tag_index
                         .insert((rc, point.measurement.as_str(), k.as_str(), v.as_str()), id)
@@ -130,7 +137,8 @@ pub fn apply(
         outcomes.push(Ok(()));
     }
     let mut meta = txn.open_table(META).map_err(db_err)?;
-    meta.insert(NEXT_SERIES_ID, staged.next_series_id).map_err(db_err)?;
+    meta.insert(NEXT_SERIES_ID, staged.next_series_id)
+        .map_err(db_err)?;
     Ok((outcomes, staged))
 }
 
@@ -177,13 +185,19 @@ fn check(catalog: &Catalog, staged: &Staged, points: &[Point]) -> Result<NewType
 fn check_point(point: &Point) -> Result<(), StoreError> {
     let at = || format!("point of `{}` at {} µs", point.measurement, point.time_us);
     if point.measurement.is_empty() {
-        return Err(StoreError::Rejected(format!("{} has an empty measurement name", at())));
+        return Err(StoreError::Rejected(format!(
+            "{} has an empty measurement name",
+            at()
+        )));
     }
     if point.fields.is_empty() {
         return Err(StoreError::Rejected(format!("{} has no field", at())));
     }
     if point.tags.keys().any(String::is_empty) || point.fields.keys().any(String::is_empty) {
-        return Err(StoreError::Rejected(format!("{} has an empty tag or field name", at())));
+        return Err(StoreError::Rejected(format!(
+            "{} has an empty tag or field name",
+            at()
+        )));
     }
     for (name, value) in &point.fields {
         if let FieldValue::Float(v) = value {
@@ -201,7 +215,12 @@ fn check_point(point: &Point) -> Result<(), StoreError> {
 /// The tags that identify the series: InfluxDB drops tags with empty values.
 fn live_tags(tags: &BTreeMap<String, String>) -> Cow<'_, BTreeMap<String, String>> {
     if tags.values().any(String::is_empty) {
-        Cow::Owned(tags.iter().filter(|(_, v)| !v.is_empty()).map(|(k, v)| (k.clone(), v.clone())).collect())
+        Cow::Owned(
+            tags.iter()
+                .filter(|(_, v)| !v.is_empty())
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        )
     } else {
         Cow::Borrowed(tags)
     }
@@ -216,8 +235,12 @@ fn encode_key(retention: Retention, measurement: &str, tags: &BTreeMap<String, S
         measurement: &'a str,
         tags: &'a BTreeMap<String, String>,
     }
-    postcard::to_allocvec(&KeyRef { retention, measurement, tags })
-        .expect("a series key always serialises")
+    postcard::to_allocvec(&KeyRef {
+        retention,
+        measurement,
+        tags,
+    })
+    .expect("a series key always serialises")
 }
 
 #[cfg(test)]
@@ -233,7 +256,10 @@ mod tests {
             measurement: "traffic".into(),
             tags: tags.clone(),
         };
-        assert_eq!(encode_key(Retention::Short, "traffic", &tags), owned.encode());
+        assert_eq!(
+            encode_key(Retention::Short, "traffic", &tags),
+            owned.encode()
+        );
     }
 
     #[test]
@@ -242,7 +268,10 @@ mod tests {
             ("a".to_owned(), String::new()),
             ("b".to_owned(), "x".to_owned()),
         ]);
-        assert_eq!(*live_tags(&tags), BTreeMap::from([("b".to_owned(), "x".to_owned())]));
+        assert_eq!(
+            *live_tags(&tags),
+            BTreeMap::from([("b".to_owned(), "x".to_owned())])
+        );
     }
 
     #[test]
@@ -252,7 +281,11 @@ mod tests {
             Point::new("m", 2).field("f", FieldValue::Float(1.0)),
         ];
         let err = check(&Catalog::default(), &Staged::default(), &points).unwrap_err();
-        assert!(err.to_string().contains("`f` of measurement `m` holds integer"), "{err}");
+        assert!(
+            err.to_string()
+                .contains("`f` of measurement `m` holds integer"),
+            "{err}"
+        );
     }
 
     #[test]
@@ -261,7 +294,9 @@ mod tests {
             Point::new("m", 1).field("f", FieldValue::Float(f64::NAN)),
             Point::new("m", 1),
             Point::new("", 1).field("f", FieldValue::Int(1)),
-            Point::new("m", 1).tag("", "v").field("f", FieldValue::Int(1)),
+            Point::new("m", 1)
+                .tag("", "v")
+                .field("f", FieldValue::Int(1)),
         ] {
             assert!(check_point(&point).is_err(), "{point:?}");
         }

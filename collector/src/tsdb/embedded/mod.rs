@@ -23,8 +23,8 @@ use super::{BoxFuture, Point, Query, Retention, Series, StoreError, TimeSeries};
 use layout::db_err;
 use redb::{Database, ReadableTable};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::sync::atomic::AtomicU64;
-use std::sync::{Arc, Mutex};
 use tokio::sync::{mpsc, oneshot};
 use writer::{Command, Writer};
 
@@ -54,7 +54,7 @@ pub struct EmbeddedStore {
     config: EmbeddedConfig,
     clock: Arc<dyn Clock>,
     /// Joined by `close`.
-    thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+    thread: Option<std::thread::JoinHandle<()>>,
     path: PathBuf,
     stats: Arc<Stats>,
 }
@@ -72,7 +72,10 @@ pub struct Stats {
 
 impl std::fmt::Debug for EmbeddedStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("EmbeddedStore").field("path", &self.path).field("config", &self.config).finish_non_exhaustive()
+        f.debug_struct("EmbeddedStore")
+            .field("path", &self.path)
+            .field("config", &self.config)
+            .finish_non_exhaustive()
     }
 }
 
@@ -88,8 +91,14 @@ impl EmbeddedStore {
         let db = Database::builder()
             .set_cache_size(config.cache_mib.saturating_mul(1 << 20))
             .create(&path)
-            .map_err(|source| OpenError::Database { path: path.clone(), source })?;
-        let prepare = |message: StoreError| OpenError::Prepare { path: path.clone(), message: message.to_string() };
+            .map_err(|source| OpenError::Database {
+                path: path.clone(),
+                source,
+            })?;
+        let prepare = |message: StoreError| OpenError::Prepare {
+            path: path.clone(),
+            message: message.to_string(),
+        };
         let (catalog, garbage) = prepare_tables(&db).map_err(prepare)?;
         let db = Arc::new(db);
         let (commands, rx) = mpsc::channel(config.queue_capacity.max(1));
@@ -106,16 +115,28 @@ impl EmbeddedStore {
             .name("tsdb-writer".into())
             .spawn(move || writer.run(rx))
             .map_err(OpenError::Thread)?;
-        Ok(EmbeddedStore { db, commands, config, clock, thread: Mutex::new(Some(thread)), path, stats })
+        Ok(EmbeddedStore {
+            db,
+            commands,
+            config,
+            clock,
+            thread: Some(thread),
+            path,
+            stats,
+        })
     }
 
     /// Stop accepting work, let the writer commit what is queued, and wait for it.
     pub async fn close(self) {
-        let EmbeddedStore { commands, thread, db, .. } = self;
+        let EmbeddedStore {
+            commands,
+            thread,
+            db,
+            ..
+        } = self;
         drop(commands);
         drop(db);
-        let handle = thread.lock().map(|mut t| t.take()).unwrap_or(None);
-        if let Some(handle) = handle {
+        if let Some(handle) = thread {
             let _ = tokio::task::spawn_blocking(move || handle.join()).await;
         }
     }
@@ -170,7 +191,9 @@ impl EmbeddedStore {
         let db = self.db.clone();
         tokio::task::spawn_blocking(move || f(&db))
             .await
-            .map_err(|e| StoreError::Unavailable(format!("embedded store: query task failed: {e}")))?
+            .map_err(|e| {
+                StoreError::Unavailable(format!("embedded store: query task failed: {e}"))
+            })?
     }
 }
 
@@ -179,7 +202,9 @@ fn stopped() -> StoreError {
 }
 
 /// Create missing tables; load the field types, the next series id and pending garbage.
-fn prepare_tables(db: &Database) -> Result<(ingest::Catalog, std::collections::VecDeque<u64>), StoreError> {
+fn prepare_tables(
+    db: &Database,
+) -> Result<(ingest::Catalog, std::collections::VecDeque<u64>), StoreError> {
     let txn = db.begin_write().map_err(db_err)?;
     let mut catalog = ingest::Catalog::default();
     {
@@ -187,7 +212,8 @@ fn prepare_tables(db: &Database) -> Result<(ingest::Catalog, std::collections::V
         txn.open_table(layout::SERIES_META).map_err(db_err)?;
         txn.open_table(layout::POINTS).map_err(db_err)?;
         txn.open_multimap_table(layout::TAG_INDEX).map_err(db_err)?;
-        txn.open_multimap_table(layout::MEASUREMENT_INDEX).map_err(db_err)?;
+        txn.open_multimap_table(layout::MEASUREMENT_INDEX)
+            .map_err(db_err)?;
         let types = txn.open_table(layout::FIELD_TYPES).map_err(db_err)?;
         for row in types.iter().map_err(db_err)? {
             let (k, v) = row.map_err(db_err)?;
@@ -198,7 +224,10 @@ fn prepare_tables(db: &Database) -> Result<(ingest::Catalog, std::collections::V
                 .insert(field.to_owned(), v.value());
         }
         let meta = txn.open_table(layout::META).map_err(db_err)?;
-        catalog.next_series_id = meta.get(layout::NEXT_SERIES_ID).map_err(db_err)?.map_or(0, |v| v.value());
+        catalog.next_series_id = meta
+            .get(layout::NEXT_SERIES_ID)
+            .map_err(db_err)?
+            .map_or(0, |v| v.value());
     }
     let garbage = retention::pending_garbage(&txn)?;
     txn.commit().map_err(db_err)?;
@@ -220,7 +249,8 @@ impl TimeSeries for EmbeddedStore {
     fn query(&self, query: Query) -> BoxFuture<'_, Result<Vec<Series>, StoreError>> {
         Box::pin(async move {
             let cutoff = self.cutoff(query.retention);
-            self.blocking(move |db| read::query(db, &query, cutoff)).await
+            self.blocking(move |db| read::query(db, &query, cutoff))
+                .await
         })
     }
 
@@ -232,7 +262,8 @@ impl TimeSeries for EmbeddedStore {
     ) -> BoxFuture<'_, Result<Option<Point>, StoreError>> {
         Box::pin(async move {
             let cutoff = self.cutoff(retention);
-            self.blocking(move |db| read::latest(db, retention, &measurement, &tags, cutoff)).await
+            self.blocking(move |db| read::latest(db, retention, &measurement, &tags, cutoff))
+                .await
         })
     }
 
@@ -243,7 +274,12 @@ impl TimeSeries for EmbeddedStore {
     ) -> BoxFuture<'_, Result<(), StoreError>> {
         Box::pin(async move {
             let (reply, rx) = oneshot::channel();
-            self.send(Command::Delete { measurement, tags, reply }).await?;
+            self.send(Command::Delete {
+                measurement,
+                tags,
+                reply,
+            })
+            .await?;
             rx.await.map_err(|_| stopped())?
         })
     }

@@ -29,7 +29,10 @@ pub fn find_series(
         let ids = tag_index
             .get((rc, measurement, k.as_str(), v.as_str()))
             .map_err(db_err)?;
-        if best.as_ref().is_none_or(|b: &redb::MultimapValue<u64>| ids.len() < b.len()) {
+        if best
+            .as_ref()
+            .is_none_or(|b: &redb::MultimapValue<u64>| ids.len() < b.len())
+        {
             best = Some(ids);
         }
     }
@@ -60,8 +63,11 @@ pub fn query(db: &Database, query: &Query, cutoff_us: i64) -> Result<Vec<Series>
         return Ok(Vec::new());
     }
     let txn = db.begin_read().map_err(db_err)?;
-    let filters: Vec<(String, String)> =
-        query.filters.iter().map(|f| (f.key.clone(), f.value.clone())).collect();
+    let filters: Vec<(String, String)> = query
+        .filters
+        .iter()
+        .map(|f| (f.key.clone(), f.value.clone()))
+        .collect();
     let series = find_series(
         &txn.open_multimap_table(TAG_INDEX).map_err(db_err)?,
         &txn.open_multimap_table(MEASUREMENT_INDEX).map_err(db_err)?,
@@ -73,7 +79,10 @@ pub fn query(db: &Database, query: &Query, cutoff_us: i64) -> Result<Vec<Series>
     let points = txn.open_table(POINTS).map_err(db_err)?;
     for (id, key) in series {
         let group = eval.group_of(&key.tags);
-        for row in points.range((id, from)..(id, query.end_us)).map_err(db_err)? {
+        for row in points
+            .range((id, from)..(id, query.end_us))
+            .map_err(db_err)?
+        {
             let (k, v) = row.map_err(db_err)?;
             eval.push(&group, k.value().1, &decode_fields(v.value())?)?;
         }
@@ -102,7 +111,10 @@ pub fn latest(
     let points = txn.open_table(POINTS).map_err(db_err)?;
     let mut newest: Option<(i64, SeriesKey, Vec<u8>)> = None;
     for (id, key) in series {
-        let Some(row) = points.range((id, cutoff_us)..=(id, i64::MAX)).map_err(db_err)?.next_back()
+        let Some(row) = points
+            .range((id, cutoff_us)..=(id, i64::MAX))
+            .map_err(db_err)?
+            .next_back()
         else {
             continue;
         };

@@ -46,7 +46,10 @@ pub fn sweep_chunk(
         .range(sweep.next_id..)
         .map_err(db_err)?
         .take(SERIES_PER_CHUNK)
-        .map(|row| row.map(|(k, v)| (k.value(), v.value().to_vec())).map_err(db_err))
+        .map(|row| {
+            row.map(|(k, v)| (k.value(), v.value().to_vec()))
+                .map_err(db_err)
+        })
         .collect::<Result<_, _>>()?;
     let mut left = budget;
     let mut removed = Vec::new();
@@ -59,7 +62,13 @@ pub fn sweep_chunk(
         if more {
             return Ok((false, removed)); // budget spent; resume at this series
         }
-        if deleted > 0 && points.range((*id, i64::MIN)..(*id + 1, i64::MIN)).map_err(db_err)?.next().is_none() {
+        if deleted > 0
+            && points
+                .range((*id, i64::MIN)..(*id + 1, i64::MIN))
+                .map_err(db_err)?
+                .next()
+                .is_none()
+        {
             unlink(txn, *id, &key, bytes)?;
             sweep.report.series += 1;
             removed.push(bytes.clone());
@@ -92,10 +101,21 @@ fn delete_points(
 
 /// Make a series invisible: remove it from the key table, its metadata and the indexes.
 /// Its points (if any remain) must be purged separately.
-fn unlink(txn: &WriteTransaction, id: u64, key: &SeriesKey, bytes: &[u8]) -> Result<(), StoreError> {
+fn unlink(
+    txn: &WriteTransaction,
+    id: u64,
+    key: &SeriesKey,
+    bytes: &[u8],
+) -> Result<(), StoreError> {
     let rc = retention_code(key.retention);
-    txn.open_table(SERIES).map_err(db_err)?.remove(bytes).map_err(db_err)?;
-    txn.open_table(SERIES_META).map_err(db_err)?.remove(id).map_err(db_err)?;
+    txn.open_table(SERIES)
+        .map_err(db_err)?
+        .remove(bytes)
+        .map_err(db_err)?;
+    txn.open_table(SERIES_META)
+        .map_err(db_err)?
+        .remove(id)
+        .map_err(db_err)?;
     txn.open_multimap_table(MEASUREMENT_INDEX)
         .map_err(db_err)?
         .remove((rc, key.measurement.as_str()), id)
@@ -131,7 +151,10 @@ pub fn unlink_matching(
     for (id, key) in found {
         let bytes = key.encode();
         unlink(txn, id, &key, &bytes)?;
-        txn.open_table(GARBAGE).map_err(db_err)?.insert(id, ()).map_err(db_err)?;
+        txn.open_table(GARBAGE)
+            .map_err(db_err)?
+            .insert(id, ())
+            .map_err(db_err)?;
         unlinked.push((id, bytes));
     }
     Ok(unlinked)

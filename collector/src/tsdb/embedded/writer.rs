@@ -22,9 +22,19 @@ pub type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
 /// A request to the writer thread.
 #[derive(Debug)]
 pub enum Command {
-    Write { points: Vec<Point>, reply: Reply<()> },
-    Delete { measurement: String, tags: Vec<(String, String)>, reply: Reply<()> },
-    Sweep { now_us: i64, reply: Reply<SweepReport> },
+    Write {
+        points: Vec<Point>,
+        reply: Reply<()>,
+    },
+    Delete {
+        measurement: String,
+        tags: Vec<(String, String)>,
+        reply: Reply<()>,
+    },
+    Sweep {
+        now_us: i64,
+        reply: Reply<SweepReport>,
+    },
 }
 
 /// Background work done one chunk per loop turn.
@@ -143,8 +153,12 @@ impl Writer {
                     .sum();
                 let points = accepted - expired;
                 self.stats.write_commits.fetch_add(1, Ordering::Relaxed);
-                self.stats.write_requests.fetch_add(group.len() as u64, Ordering::Relaxed);
-                self.stats.points_written.fetch_add(points as u64, Ordering::Relaxed);
+                self.stats
+                    .write_requests
+                    .fetch_add(group.len() as u64, Ordering::Relaxed);
+                self.stats
+                    .points_written
+                    .fetch_add(points as u64, Ordering::Relaxed);
                 tracing::trace!(requests = group.len(), points, "committed write group");
                 for ((_, reply), outcome) in group.into_iter().zip(outcomes) {
                     let _ = reply.send(outcome);
@@ -163,7 +177,11 @@ impl Writer {
     fn command(&mut self, command: Command, jobs: &mut VecDeque<Job>) {
         match command {
             Command::Write { points, reply } => self.commit_group(vec![(points, reply)]),
-            Command::Delete { measurement, tags, reply } => {
+            Command::Delete {
+                measurement,
+                tags,
+                reply,
+            } => {
                 let result = self.db.begin_write().map_err(db_err).and_then(|txn| {
                     let unlinked = retention::unlink_matching(&txn, &measurement, &tags)?;
                     txn.commit().map_err(db_err)?;
@@ -186,7 +204,11 @@ impl Writer {
                     self.config.cutoff_us(Retention::Default, now_us),
                     self.config.cutoff_us(Retention::Short, now_us),
                 ];
-                let sweep = Sweep { cutoffs, next_id: 0, report: SweepReport::default() };
+                let sweep = Sweep {
+                    cutoffs,
+                    next_id: 0,
+                    report: SweepReport::default(),
+                };
                 jobs.push_back(Job::Sweep(sweep, reply));
             }
         }
@@ -195,7 +217,9 @@ impl Writer {
     /// One bounded transaction of the front job.
     fn job_chunk(&mut self, jobs: &mut VecDeque<Job>) {
         let budget = self.config.sweep_chunk_points.max(1);
-        let Some(mut job) = jobs.pop_front() else { return };
+        let Some(mut job) = jobs.pop_front() else {
+            return;
+        };
         let txn = match self.db.begin_write() {
             Ok(txn) => txn,
             Err(e) => return job_failed(job, &db_err(e)),
