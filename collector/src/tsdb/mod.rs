@@ -5,6 +5,7 @@
 //! because the reference writes there and existing OpenWISP dashboards read it; the embedded
 //! store answers the same [`Query`] with the same results.
 
+pub mod embedded;
 mod point;
 mod query;
 
