@@ -6,6 +6,7 @@ use crate::http::{AppState, router};
 use crate::ingest::{self, Processor};
 use crate::registry::Registry;
 use crate::tsdb::TimeSeries;
+use crate::tsdb::embedded::{EmbeddedConfig, EmbeddedStore, SystemClock};
 use anyhow::Context as _;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -22,6 +23,7 @@ pub fn init_logging(config: &Config) {
     };
     let builder = tracing_subscriber::fmt()
         .with_max_level(level)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .with_writer(std::io::stderr);
     let _ = match config.log.format {
         LogFormat::Json => builder.json().try_init(),
@@ -33,7 +35,7 @@ pub fn init_logging(config: &Config) {
 #[derive(Debug)]
 pub struct Stores {
     pub registry: Arc<Registry>,
-    pub tsdb: Arc<dyn TimeSeries>,
+    pub embedded: Arc<EmbeddedStore>,
 }
 
 /// Open the registry and the time-series store under `config.data_dir`.
@@ -42,15 +44,30 @@ pub fn open_stores(config: &Config) -> anyhow::Result<Stores> {
         .with_context(|| format!("cannot create data_dir {}", config.data_dir.display()))?;
     let registry = Registry::open(&config.data_dir.join("registry.redb"))
         .context("cannot open the registry (is another collector using this data_dir?)")?;
-    let tsdb = open_tsdb(config)?;
+    let embedded = open_tsdb(config)?;
     Ok(Stores {
         registry: Arc::new(registry),
-        tsdb,
+        embedded,
     })
 }
 
-fn open_tsdb(_config: &Config) -> anyhow::Result<Arc<dyn TimeSeries>> {
-    anyhow::bail!("the embedded time-series store is being merged")
+fn open_tsdb(config: &Config) -> anyhow::Result<Arc<EmbeddedStore>> {
+    let t = &config.embedded;
+    let embedded = EmbeddedConfig {
+        short_retention_hours: config.retention.short.as_secs() / 3600,
+        default_retention_hours: config.retention.default.as_secs() / 3600,
+        sweep_interval_secs: t.sweep_interval.as_secs().max(1),
+        sweep_chunk_points: t.sweep_chunk_points,
+        max_batch_points: t.max_batch_points,
+        queue_capacity: t.queue_capacity,
+        cache_mib: t.cache_mib,
+    };
+    let store = EmbeddedStore::open(
+        config.data_dir.join("timeseries.redb"),
+        embedded,
+        Arc::new(SystemClock),
+    )?;
+    Ok(Arc::new(store))
 }
 
 /// Run the collector until `shutdown` resolves. `on_ready` gets the bound address (the
@@ -65,15 +82,27 @@ pub async fn serve(
         .await
         .with_context(|| format!("cannot listen on {}", config.http.listen))?;
     let addr = listener.local_addr()?;
+    let tsdb: Arc<dyn TimeSeries> = stores.embedded.clone();
+    let (stop_retention, retention_stopped) = tokio::sync::oneshot::channel::<()>();
+    let retention = {
+        let store = stores.embedded.clone();
+        tokio::spawn(async move {
+            store
+                .run_retention(async {
+                    let _ = retention_stopped.await;
+                })
+                .await;
+        })
+    };
     let (pipeline, worker) = ingest::start(
-        Processor::new(stores.tsdb.clone()),
+        Processor::new(tsdb.clone()),
         config.ingest.queue_capacity,
         config.ingest.batch_max,
     );
     let state = AppState {
         registry: stores.registry.clone(),
         pipeline,
-        tsdb: stores.tsdb.clone(),
+        tsdb,
         retry_after_s: config.ingest.retry_after_s,
     };
     let app = router(state, config.http.max_body_bytes);
@@ -88,7 +117,15 @@ pub async fn serve(
     .context("HTTP server failed")?;
     tracing::info!("stopped accepting; draining the ingest queue");
     worker.await.context("ingest worker panicked")?;
-    tracing::info!("ingest queue drained; bye");
+    let _ = stop_retention.send(());
+    retention.await.context("retention task panicked")?;
+    match Arc::try_unwrap(stores.embedded) {
+        Ok(store) => store.close().await,
+        Err(_) => {
+            tracing::warn!("time-series store still shared at shutdown; not closed explicitly")
+        }
+    }
+    tracing::info!("ingest queue drained, stores closed; bye");
     Ok(())
 }
 

@@ -32,7 +32,36 @@ pub struct Config {
     pub http: Http,
     pub ingest: Ingest,
     pub retention: RetentionConfig,
+    /// Tuning of the embedded time-series store.
+    pub embedded: Embedded,
     pub log: Log,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Embedded {
+    /// How often expired points are deleted (queries never return them in between).
+    pub sweep_interval: Duration,
+    /// Most points one retention transaction deletes.
+    pub sweep_chunk_points: usize,
+    /// Most points committed in one write transaction (group commit).
+    pub max_batch_points: usize,
+    /// Write requests waiting for the writer, at most (backpressure towards ingest).
+    pub queue_capacity: usize,
+    /// redb page cache in MiB.
+    pub cache_mib: usize,
+}
+
+impl Default for Embedded {
+    fn default() -> Self {
+        Embedded {
+            sweep_interval: Duration::from_secs(600),
+            sweep_chunk_points: 20_000,
+            max_batch_points: 50_000,
+            queue_capacity: 1024,
+            cache_mib: 128,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -95,6 +124,7 @@ impl Default for Config {
             http: Http::default(),
             ingest: Ingest::default(),
             retention: RetentionConfig::default(),
+            embedded: Embedded::default(),
             log: Log::default(),
         }
     }
@@ -205,6 +235,20 @@ impl Config {
         }
         if self.http.max_body_bytes < 1024 {
             return Err("option `http.max_body_bytes` must be at least 1024".into());
+        }
+        let e = &self.embedded;
+        for (name, v) in [
+            ("embedded.sweep_chunk_points", e.sweep_chunk_points),
+            ("embedded.max_batch_points", e.max_batch_points),
+            ("embedded.queue_capacity", e.queue_capacity),
+            ("embedded.cache_mib", e.cache_mib),
+        ] {
+            if v == 0 {
+                return Err(format!("option `{name}` must be at least 1"));
+            }
+        }
+        if e.sweep_interval.as_secs() == 0 {
+            return Err("option `embedded.sweep_interval` must be at least 1s".into());
         }
         if self.retention.short.as_secs() < 3600 {
             return Err("option `retention.short` must be at least 1h".into());

@@ -37,10 +37,15 @@ fn reference_payloads_get_the_reference_status_over_http() {
         let r = request(addr, "POST", &path, &[JSON], &std::fs::read(&file).unwrap());
         assert_eq!(r.status, 400, "{name}: {}", r.text());
         let body = r.json();
-        let msg = body.as_str().unwrap_or_else(|| panic!("{name}: not a JSON string: {body}"));
+        let msg = body
+            .as_str()
+            .unwrap_or_else(|| panic!("{name}: not a JSON string: {body}"));
         if let Some((p, _)) = expected.get(&name) {
             let prefix = format!("Invalid data in \"{p}\", validator says:\n\n");
-            assert!(msg.starts_with(&prefix), "{name}: {msg:?} should start with {prefix:?}");
+            assert!(
+                msg.starts_with(&prefix),
+                "{name}: {msg:?} should start with {prefix:?}"
+            );
         }
     }
     assert!(c.stop().success());
