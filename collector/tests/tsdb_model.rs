@@ -264,6 +264,18 @@ fn reference(agg: Agg, values: &[(i64, FieldValue)]) -> Result<Option<FieldValue
     }
     let vals: Vec<&FieldValue> = values.iter().map(|(_, v)| v).collect();
     Ok(Some(match agg {
+        Agg::Mean if matches!(vals[0], FieldValue::Int(_)) => {
+            let sum: i128 = vals
+                .iter()
+                .map(|v| match v {
+                    FieldValue::Int(i) => i128::from(*i),
+                    _ => unreachable!("one type per field"),
+                })
+                .sum();
+            #[allow(clippy::cast_precision_loss)]
+            let mean = sum as f64 / float(vals.len());
+            FieldValue::Float(mean)
+        }
         Agg::Mean => {
             let mut sum = 0.0;
             for v in &vals {

@@ -11,7 +11,8 @@ pub enum Agg {
     Count,
     /// `COUNT(DISTINCT(field))`: e.g. distinct WiFi client MACs.
     CountDistinct,
-    /// `MODE(field)`: the most frequent value (smallest on ties, as InfluxDB).
+    /// `MODE(field)`: the most frequent value. Ties follow InfluxDB 1.x's reducer, which is
+    /// not simply "smallest value" (see docs/architecture.md, "Embedded time-series store").
     Mode,
     Max,
     Min,
@@ -56,7 +57,8 @@ pub struct Row {
 
 /// The rows of one tag group, oldest bucket first. As InfluxDB 1.x (`fill(null)`): a series
 /// exists only if at least one point matched; within it every bucket from the one holding
-/// `start_us` to the one holding `end_us - 1` is present, with `None` values when empty.
+/// `start_us` to the one holding `end_us - 1` is present, with `None` values when empty
+/// (`Count`/`CountDistinct`: `Int(0)`, as InfluxDB counts zero points).
 /// Without `bucket_us` there is one row whose `time_us` is `start_us`.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Series {

@@ -225,6 +225,11 @@ enum Reducer {
         sum: f64,
         count: u64,
     },
+    /// Integers are summed exactly, so the mean does not depend on the order of points.
+    MeanInt {
+        sum: i128,
+        count: u64,
+    },
     SumInt(i64),
     SumFloat(f64),
     Count(i64),
@@ -268,6 +273,16 @@ impl Reducer {
             return Ok(());
         }
         match (self, value) {
+            (Reducer::MeanInt { sum, count }, FieldValue::Int(v)) => {
+                *sum += i128::from(*v);
+                *count += 1;
+            }
+            (Reducer::MeanInt { .. }, v) => {
+                return Err(Unsupported {
+                    agg: Agg::Mean,
+                    kind: kind(v),
+                });
+            }
             (Reducer::Mean { sum, count }, v) => {
                 *sum += numeric(Agg::Mean, v)?;
                 *count += 1;
@@ -322,9 +337,15 @@ impl Reducer {
         value: &FieldValue,
     ) -> Result<Self, Unsupported> {
         Ok(match agg {
-            Agg::Mean => Reducer::Mean {
-                sum: numeric(agg, value)?,
-                count: 1,
+            Agg::Mean => match value {
+                FieldValue::Int(v) => Reducer::MeanInt {
+                    sum: i128::from(*v),
+                    count: 1,
+                },
+                v => Reducer::Mean {
+                    sum: numeric(agg, v)?,
+                    count: 1,
+                },
             },
             Agg::Sum => match value {
                 FieldValue::Int(v) => Reducer::SumInt(*v),
@@ -357,6 +378,8 @@ impl Reducer {
         match self {
             #[allow(clippy::cast_precision_loss)]
             Reducer::Mean { sum, count } => FieldValue::Float(sum / count as f64),
+            #[allow(clippy::cast_precision_loss)]
+            Reducer::MeanInt { sum, count } => FieldValue::Float(sum as f64 / count as f64),
             Reducer::SumInt(v) | Reducer::Count(v) => FieldValue::Int(v),
             Reducer::SumFloat(v) => FieldValue::Float(v),
             Reducer::Distinct(set) => {

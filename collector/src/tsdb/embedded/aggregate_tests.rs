@@ -49,6 +49,16 @@ fn mean_of_integers_is_a_float_and_empty_buckets_are_null() {
 }
 
 #[test]
+fn mean_of_integers_does_not_depend_on_order() {
+    // In f64, MAX-1 + MIN+1 cancels differently depending on which comes first.
+    let got = eval(
+        Agg::Mean,
+        &[(0, Int(i64::MAX - 1)), (1, Int(-1)), (2, Int(i64::MIN + 1))],
+    );
+    assert_eq!(got[0], Some(Float(-2.0 / 3.0)));
+}
+
+#[test]
 fn sum_keeps_integers_exact_and_floats_float() {
     let big = 1_i64 << 60;
     let got = eval(Agg::Sum, &[(0, Int(big)), (1, Int(3)), (HOUR, Int(-5))]);
