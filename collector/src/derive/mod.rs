@@ -54,7 +54,7 @@ pub struct Derived {
 }
 
 impl Derived {
-    /// Every point to write: the metrics' points and the `device_data` snapshot.
+    /// Every point to write: the metrics' points, then the `device_data` snapshot.
     pub fn points(&self, device: Uuid, now_us: i64) -> Vec<Point> {
         let mut points: Vec<Point> = self
             .metrics
@@ -64,20 +64,29 @@ impl Derived {
         points.push(device_data_point(device, &self.snapshot, now_us));
         points
     }
+
+    /// [`Derived::points`] without copying: for a caller done with the metrics.
+    pub fn into_points(self, device: Uuid, now_us: i64) -> Vec<Point> {
+        let snapshot = device_data_point(device, &self.snapshot, now_us);
+        let mut points: Vec<Point> = self.metrics.into_iter().flat_map(|m| m.points).collect();
+        points.push(snapshot);
+        points
+    }
 }
 
 /// Derives a validated sample: `previous` is the snapshot stored before it (if any),
-/// `sample_us` the time the device took it (the `time` parameter).
+/// `sample_us` the time the device took it (the `time` parameter). The sample's JSON
+/// becomes the snapshot, so it is taken by value.
 pub fn derive(
     device: &DeviceInfo,
     previous: Option<&Value>,
-    sample: &Validated,
+    sample: Validated,
     sample_us: i64,
     options: transform::Options,
 ) -> Derived {
     let previous = previous.map_or_else(PreviousCounters::none, PreviousCounters::from_snapshot);
     let metrics = metrics::derive(device, &previous, &sample.doc, sample_us);
-    let mut snapshot = sample.raw.clone();
+    let mut snapshot = sample.raw;
     transform::transform(&mut snapshot, options);
     Derived { snapshot, metrics }
 }

@@ -42,7 +42,10 @@ fn is_word(c: char) -> bool {
 /// Python's `\s` on an ASCII character (`str.isspace`): includes the four information
 /// separators 0x1C–0x1F, which Rust's `is_ascii_whitespace` does not, and 0x0B.
 fn is_space(c: char) -> bool {
-    matches!(c, ' ' | '\t' | '\n' | '\r' | '\x0b' | '\x0c' | '\x1c'..='\x1f')
+    matches!(
+        c,
+        ' ' | '\t' | '\n' | '\r' | '\x0b' | '\x0c' | '\x1c'..='\x1f'
+    )
 }
 
 #[cfg(test)]

@@ -64,10 +64,7 @@ fn transform_interface(interface: &mut Value, options: Options) {
             }
         }
     }
-    let Some(wireless) = interface
-        .get_mut("wireless")
-        .and_then(Value::as_object_mut)
-    else {
+    let Some(wireless) = interface.get_mut("wireless").and_then(Value::as_object_mut) else {
         return;
     };
     if let Some(bitrate) = wireless.get_mut("bitrate") {

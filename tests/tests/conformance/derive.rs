@@ -3,7 +3,7 @@
 
 use edgemon_collector::derive::sessions::{self, OpenSession, SessionKey};
 use edgemon_collector::derive::transform::Options;
-use edgemon_collector::derive::{self, DeviceInfo, Derived, Metric};
+use edgemon_collector::derive::{self, Derived, DeviceInfo, Metric};
 use edgemon_collector::tsdb::{FieldValue, Retention};
 use edgemon_shared::validate::parse_and_validate;
 use edgemon_tests::{fixtures, json_files};
@@ -32,7 +32,7 @@ fn device() -> DeviceInfo {
 fn derive_file(file: &str, previous: Option<&Value>) -> Derived {
     let body = std::fs::read(payloads().join(file)).unwrap_or_else(|e| panic!("{file}: {e}"));
     let sample = parse_and_validate(&body).unwrap_or_else(|e| panic!("{file}: {e}"));
-    derive::derive(&device(), previous, &sample, T, Options::default())
+    derive::derive(&device(), previous, sample, T, Options::default())
 }
 
 fn names(d: &Derived) -> Vec<&str> {
@@ -74,7 +74,11 @@ fn every_payload_derives_and_round_trips_its_snapshot() {
                 assert_eq!(p.tags["content_type"], "config.device", "{name}");
                 assert_eq!(p.tags["object_id"], device().id.to_string(), "{name}");
                 assert!(p.time_us >= T, "{name}");
-                assert!(!p.fields.is_empty(), "{name}: {} has an empty point", m.name);
+                assert!(
+                    !p.fields.is_empty(),
+                    "{name}: {} has an empty point",
+                    m.name
+                );
             }
         }
         let points = d.points(device().id, NOW);
@@ -120,26 +124,50 @@ fn device_data_full() {
     assert_eq!(field(&d, "wlan1 traffic", "tx_bytes"), &int(826));
     let traffic = metric(&d, "wlan1 traffic");
     assert_eq!(traffic.points[0].tags["ifname"], "wlan1");
-    assert_eq!(traffic.points[0].tags["organization_id"], device().organization_id.to_string());
+    assert_eq!(
+        traffic.points[0].tags["organization_id"],
+        device().organization_id.to_string()
+    );
 
     assert_eq!(metric(&d, "wlan0 wifi clients").points.len(), 1);
     let wlan1 = metric(&d, "wlan1 wifi clients");
     let times: Vec<i64> = wlan1.points.iter().map(|p| p.time_us).collect();
     assert_eq!(times, [T, T + 1], "2nd client at +1 µs");
-    assert_eq!(wlan1.points[1].fields["clients"], FieldValue::Str("c0:ee:fb:34:f5:4b".into()));
+    assert_eq!(
+        wlan1.points[1].fields["clients"],
+        FieldValue::Str("c0:ee:fb:34:f5:4b".into())
+    );
 
     for f in ["cpu_usage", "load_1", "load_5", "load_15"] {
         assert_eq!(field(&d, "CPU usage", f), &float(0.0), "{f}");
     }
-    assert_eq!(field(&d, "Memory usage", "percent_used"), &float(9.729_419_481_797_308));
-    assert_eq!(field(&d, "Disk usage", "used_disk"), &float(8.267_670_577_248_584));
+    assert_eq!(
+        field(&d, "Memory usage", "percent_used"),
+        &float(9.729_419_481_797_308)
+    );
+    assert_eq!(
+        field(&d, "Disk usage", "used_disk"),
+        &float(8.267_670_577_248_584)
+    );
 
     let ifaces = &d.snapshot["interfaces"];
     let c0 = &ifaces[0]["wireless"]["clients"][0];
-    assert_eq!((&c0["ht"], &c0["vht"], &c0["he"]), (&json!(true), &Value::Null, &Value::Null), "HT20");
+    assert_eq!(
+        (&c0["ht"], &c0["vht"], &c0["he"]),
+        (&json!(true), &Value::Null, &Value::Null),
+        "HT20"
+    );
     assert!(c0.get("vendor").is_some_and(Value::is_string));
-    assert_eq!(ifaces[1]["wireless"]["bitrate"], json!(1.1), "VHT80 bitrate in Mbit/s");
-    assert_eq!(ifaces[1]["wireless"]["clients"][0]["vht"], json!(false), "VHT80 keeps vht");
+    assert_eq!(
+        ifaces[1]["wireless"]["bitrate"],
+        json!(1.1),
+        "VHT80 bitrate in Mbit/s"
+    );
+    assert_eq!(
+        ifaces[1]["wireless"]["clients"][0]["vht"],
+        json!(false),
+        "VHT80 keeps vht"
+    );
 }
 
 #[test]
@@ -170,9 +198,21 @@ fn multiple_measurements_sequence_of_deltas() {
     let mut previous: Option<Value> = None;
     for (i, file) in files.iter().enumerate() {
         let d = derive_file(file, previous.as_ref());
-        assert_eq!(field(&d, "wlan0 traffic", "rx_bytes"), &int(wlan0_rx[i]), "{file}");
-        assert_eq!(field(&d, "wlan0 traffic", "tx_bytes"), &int(wlan0_tx[i]), "{file}");
-        assert_eq!(field(&d, "wlan1 traffic", "rx_bytes"), &int(wlan1_rx[i]), "{file}");
+        assert_eq!(
+            field(&d, "wlan0 traffic", "rx_bytes"),
+            &int(wlan0_rx[i]),
+            "{file}"
+        );
+        assert_eq!(
+            field(&d, "wlan0 traffic", "tx_bytes"),
+            &int(wlan0_tx[i]),
+            "{file}"
+        );
+        assert_eq!(
+            field(&d, "wlan1 traffic", "rx_bytes"),
+            &int(wlan1_rx[i]),
+            "{file}"
+        );
         previous = Some(d.snapshot);
     }
 }
@@ -218,11 +258,24 @@ fn missing_rx_bytes_is_zero() {
 #[test]
 fn memory_available_rule() {
     let d = derive_file("memory-without-available.json", None);
-    assert_eq!(field(&d, "Memory usage", "percent_used"), &float(9.729_419_481_797_308));
-    assert!(!metric(&d, "Memory usage").points[0].fields.contains_key("available_memory"));
+    assert_eq!(
+        field(&d, "Memory usage", "percent_used"),
+        &float(9.729_419_481_797_308)
+    );
+    assert!(
+        !metric(&d, "Memory usage").points[0]
+            .fields
+            .contains_key("available_memory")
+    );
     let d = derive_file("memory-available-less-than-free.json", None);
-    assert_eq!(field(&d, "Memory usage", "percent_used"), &float(9.729_419_481_797_308));
-    assert_eq!(field(&d, "Memory usage", "available_memory"), &int(2_232_664));
+    assert_eq!(
+        field(&d, "Memory usage", "percent_used"),
+        &float(9.729_419_481_797_308)
+    );
+    assert_eq!(
+        field(&d, "Memory usage", "available_memory"),
+        &int(2_232_664)
+    );
 }
 
 #[test]
@@ -263,18 +316,53 @@ fn signal(file: &str) -> (Option<f64>, Option<f64>, Option<f64>, Option<f64>, i6
 
 #[test]
 fn mobile_signal_metrics() {
-    assert_eq!(signal("mobile-lte.json"), (Some(-51.0), Some(-75.0), Some(-8.0), Some(13.0), 4));
-    assert_eq!(signal("mobile-5g-charts.json"), (Some(-52.0), Some(-70.0), Some(-7.0), Some(12.0), 5));
+    assert_eq!(
+        signal("mobile-lte.json"),
+        (Some(-51.0), Some(-75.0), Some(-8.0), Some(13.0), 4)
+    );
+    assert_eq!(
+        signal("mobile-5g-charts.json"),
+        (Some(-52.0), Some(-70.0), Some(-7.0), Some(12.0), 5)
+    );
     assert_eq!(signal("mobile-5g.json").4, 5);
-    assert_eq!(signal("mobile-lte-plus-umts.json"), (Some(-51.0), Some(-75.0), Some(-8.0), Some(13.0), 4));
-    assert_eq!(signal("mobile-umts-rscp-missing.json"), (Some(-69.0), None, None, Some(-5.0), 3));
-    assert_eq!(signal("mobile-gsm.json"), (Some(-70.0), None, None, None, 0));
-    assert_eq!(signal("mobile-zero-signals-lte-5g.json"), (Some(0.0), Some(0.0), Some(0.0), Some(0.0), 5));
-    assert_eq!(signal("mobile-lte-only-rssi.json"), (Some(-52.0), None, None, None, 4));
-    assert_eq!(signal("mobile-lte-only-rsrp.json"), (None, Some(-75.0), None, None, 4));
-    assert_eq!(signal("mobile-lte-only-snr.json"), (None, None, None, Some(13.0), 4));
-    assert_eq!(signal("mobile-5g-only-rsrq.json"), (None, None, Some(-8.0), None, 5));
-    assert_eq!(derive_file("mobile-umts-rscp-missing.json", None).metrics.len(), 3);
+    assert_eq!(
+        signal("mobile-lte-plus-umts.json"),
+        (Some(-51.0), Some(-75.0), Some(-8.0), Some(13.0), 4)
+    );
+    assert_eq!(
+        signal("mobile-umts-rscp-missing.json"),
+        (Some(-69.0), None, None, Some(-5.0), 3)
+    );
+    assert_eq!(
+        signal("mobile-gsm.json"),
+        (Some(-70.0), None, None, None, 0)
+    );
+    assert_eq!(
+        signal("mobile-zero-signals-lte-5g.json"),
+        (Some(0.0), Some(0.0), Some(0.0), Some(0.0), 5)
+    );
+    assert_eq!(
+        signal("mobile-lte-only-rssi.json"),
+        (Some(-52.0), None, None, None, 4)
+    );
+    assert_eq!(
+        signal("mobile-lte-only-rsrp.json"),
+        (None, Some(-75.0), None, None, 4)
+    );
+    assert_eq!(
+        signal("mobile-lte-only-snr.json"),
+        (None, None, None, Some(13.0), 4)
+    );
+    assert_eq!(
+        signal("mobile-5g-only-rsrq.json"),
+        (None, None, Some(-8.0), None, 5)
+    );
+    assert_eq!(
+        derive_file("mobile-umts-rscp-missing.json", None)
+            .metrics
+            .len(),
+        3
+    );
     assert_eq!(derive_file("mobile-gsm.json", None).metrics.len(), 2);
     for file in ["mobile-signal-empty.json", "mobile-signal-absent.json"] {
         assert!(derive_file(file, None).metrics.is_empty(), "{file}");
@@ -290,7 +378,11 @@ fn vendors_of_clients_neighbours_and_leases() {
     let d = derive_file("sample-data-dhcp-neighbors-addresses.json", None);
     assert!(!names(&d).contains(&"CPU usage"), "no cpus, no CPU metric");
     for iface in d.snapshot["interfaces"].as_array().unwrap() {
-        for client in iface["wireless"]["clients"].as_array().into_iter().flatten() {
+        for client in iface["wireless"]["clients"]
+            .as_array()
+            .into_iter()
+            .flatten()
+        {
             assert_eq!(client["vendor"], json!(YUNLINK));
         }
     }
@@ -309,10 +401,23 @@ fn htmode_he40_keeps_capabilities() {
     )
     .unwrap();
     let d = derive_file("sample-data-htmode-he40.json", None);
-    for (i, iface) in d.snapshot["interfaces"].as_array().unwrap().iter().enumerate() {
-        for (j, client) in iface["wireless"]["clients"].as_array().unwrap().iter().enumerate() {
+    for (i, iface) in d.snapshot["interfaces"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .enumerate()
+    {
+        for (j, client) in iface["wireless"]["clients"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .enumerate()
+        {
             for cap in ["ht", "vht", "he"] {
-                assert_eq!(client.get(cap), raw["interfaces"][i]["wireless"]["clients"][j].get(cap));
+                assert_eq!(
+                    client.get(cap),
+                    raw["interfaces"][i]["wireless"]["clients"][j].get(cap)
+                );
             }
         }
     }
@@ -341,13 +446,21 @@ fn wifi_sessions_ignore_the_mesh_interface() {
         .opened
         .iter()
         .zip(0..)
-        .map(|(s, id)| OpenSession { id, key: s.key.clone(), start_us: s.start_us })
+        .map(|(s, id)| OpenSession {
+            id,
+            key: s.key.clone(),
+            start_us: s.start_us,
+        })
         .collect();
     let again = sessions::update(&open, &d.snapshot, NOW + 1);
     assert_eq!(again.kept, [0, 1, 2]);
     assert!(again.opened.is_empty() && again.closed.is_empty());
     // A snapshot without the clients closes them.
-    let gone = sessions::update(&open, &derive_file("minimal-type-only.json", None).snapshot, NOW + 2);
+    let gone = sessions::update(
+        &open,
+        &derive_file("minimal-type-only.json", None).snapshot,
+        NOW + 2,
+    );
     assert_eq!(gone.closed.len(), 3);
 }
 
@@ -356,6 +469,13 @@ fn wifi_session_org1_interface() {
     let d = derive_file("wifi-session-org1-interface.json", None);
     let c = sessions::update::<u32>(&[], &d.snapshot, NOW);
     assert_eq!(c.opened.len(), 1);
-    let SessionKey { interface_name, ssid, .. } = &c.opened[0].key;
-    assert_eq!((interface_name.as_str(), ssid.as_str()), ("org1_wlan0", "org1_wifi"));
+    let SessionKey {
+        interface_name,
+        ssid,
+        ..
+    } = &c.opened[0].key;
+    assert_eq!(
+        (interface_name.as_str(), ssid.as_str()),
+        ("org1_wlan0", "org1_wifi")
+    );
 }

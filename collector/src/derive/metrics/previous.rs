@@ -44,7 +44,11 @@ impl PreviousCounters {
             let Some(name) = iface.get("name").and_then(Value::as_str) else {
                 continue;
             };
-            let stat = |key: &str| iface.pointer(&format!("/statistics/{key}")).and_then(as_u64);
+            let stat = |key: &str| {
+                iface
+                    .pointer(&format!("/statistics/{key}"))
+                    .and_then(as_u64)
+            };
             by_name.insert(
                 name.to_owned(),
                 Counters {
@@ -92,7 +96,7 @@ fn as_u64(v: &Value) -> Option<u64> {
         let f = v.as_f64()?;
         // 2^64 is exact as a float; the range check keeps the cast lossless.
         #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-        ((0.0..18_446_744_073_709_551_616.0).contains(&f) && f.fract() == 0.0).then(|| f as u64)
+        ((0.0..18_446_744_073_709_551_616.0).contains(&f) && f.fract() == 0.0).then_some(f as u64)
     })
 }
 

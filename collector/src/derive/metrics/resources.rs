@@ -61,7 +61,10 @@ pub fn percent_used(mem: &Memory) -> Option<f64> {
         Some(available) if available > mem.free => available,
         _ => mem.free,
     };
-    let ratio = true_div(u128::from(base) + u128::from(mem.buffered), u128::from(mem.total))?;
+    let ratio = true_div(
+        u128::from(base) + u128::from(mem.buffered),
+        u128::from(mem.total),
+    )?;
     Some(100.0 * (1.0 - ratio))
 }
 

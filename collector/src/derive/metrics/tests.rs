@@ -1,6 +1,7 @@
 use super::previous::increment;
 use super::*;
 use crate::tsdb::FieldValue;
+use FieldValue::{Float, Int};
 use edgemon_shared::netjson::Memory;
 use edgemon_shared::validate::parse_and_validate;
 use proptest::prelude::*;
@@ -52,7 +53,10 @@ fn with_interfaces(ifaces: &[Value]) -> Value {
 
 #[test]
 fn traffic_without_previous_is_the_whole_counter() {
-    let m = run(&with_interfaces(&[iface("br-lan", &json!({"rx_bytes": 324, "tx_bytes": 145}))]));
+    let m = run(&with_interfaces(&[iface(
+        "br-lan",
+        &json!({"rx_bytes": 324, "tx_bytes": 145}),
+    )]));
     let traffic = by_name(&m, "br-lan traffic");
     assert_eq!(traffic.kind, kind::TRAFFIC);
     assert_eq!(traffic.main_tags["ifname"], "br_lan");
@@ -63,7 +67,10 @@ fn traffic_without_previous_is_the_whole_counter() {
     assert_eq!(p.time_us, T);
     assert_eq!(p.tags["content_type"], "config.device");
     assert_eq!(p.tags["object_id"], "d9d2e0c6-1b2a-4c8e-9f0a-0123456789ab");
-    assert_eq!(p.tags["organization_id"], "a0000000-0000-4000-8000-000000000001");
+    assert_eq!(
+        p.tags["organization_id"],
+        "a0000000-0000-4000-8000-000000000001"
+    );
     assert_eq!(p.tags["ifname"], "br_lan");
     assert!(!p.tags.contains_key("location_id"));
 }
@@ -82,12 +89,24 @@ fn traffic_delta_and_reset() {
     let m = derive(&device(), &prev, &cur, T);
     let w0 = by_name(&m, "wlan0 traffic");
     assert_eq!(field(w0, "rx_bytes"), &FieldValue::Int(983 - 324));
-    assert_eq!(field(w0, "tx_bytes"), &FieldValue::Int(100), "reset keeps the new counter");
+    assert_eq!(
+        field(w0, "tx_bytes"),
+        &FieldValue::Int(100),
+        "reset keeps the new counter"
+    );
     let w1 = by_name(&m, "wlan1 traffic");
     assert_eq!(field(w1, "rx_bytes"), &FieldValue::Int(0));
-    assert_eq!(field(w1, "tx_bytes"), &FieldValue::Int(7), "no previous tx: from zero");
+    assert_eq!(
+        field(w1, "tx_bytes"),
+        &FieldValue::Int(7),
+        "no previous tx: from zero"
+    );
     let e0 = by_name(&m, "eth0 traffic");
-    assert_eq!(field(e0, "rx_bytes"), &FieldValue::Int(0), "missing rx counts as 0");
+    assert_eq!(
+        field(e0, "rx_bytes"),
+        &FieldValue::Int(0),
+        "missing rx counts as 0"
+    );
 }
 
 #[test]
@@ -108,14 +127,23 @@ fn previous_from_snapshot_reads_integral_floats_and_last_duplicate() {
     assert_eq!(prev.get("x", previous::Direction::Rx), 150_000_000_000_000);
     assert_eq!(prev.get("x", previous::Direction::Tx), 0);
     assert_eq!(prev.get("y", previous::Direction::Rx), 0);
-    let typed = PreviousCounters::from_document(&doc(&with_interfaces(&[iface("x", &json!({"rx_bytes": 9}))])));
+    let typed = PreviousCounters::from_document(&doc(&with_interfaces(&[iface(
+        "x",
+        &json!({"rx_bytes": 9}),
+    )])));
     assert_eq!(typed.get("x", previous::Direction::Rx), 9);
 }
 
 #[test]
 fn huge_delta_saturates_at_i64() {
-    let m = run(&with_interfaces(&[iface("x", &json!({"rx_bytes": u64::MAX}))]));
-    assert_eq!(field(by_name(&m, "x traffic"), "rx_bytes"), &FieldValue::Int(i64::MAX));
+    let m = run(&with_interfaces(&[iface(
+        "x",
+        &json!({"rx_bytes": u64::MAX}),
+    )]));
+    assert_eq!(
+        field(by_name(&m, "x traffic"), "rx_bytes"),
+        &FieldValue::Int(i64::MAX)
+    );
 }
 
 #[test]
@@ -131,8 +159,14 @@ fn location_and_floorplan_tags_on_traffic_and_clients_only() {
     let m = derive(&dev, &PreviousCounters::none(), &doc(&v), T);
     for name in ["wlan0 traffic", "wlan0 wifi clients"] {
         let metric = by_name(&m, name);
-        assert_eq!(metric.extra_tags["location_id"], Uuid::from_u128(7).to_string());
-        assert_eq!(metric.extra_tags["floorplan_id"], Uuid::from_u128(8).to_string());
+        assert_eq!(
+            metric.extra_tags["location_id"],
+            Uuid::from_u128(7).to_string()
+        );
+        assert_eq!(
+            metric.extra_tags["floorplan_id"],
+            Uuid::from_u128(8).to_string()
+        );
     }
     let cpu = by_name(&m, "CPU usage");
     assert!(cpu.extra_tags.is_empty() && cpu.main_tags.is_empty());
@@ -140,7 +174,10 @@ fn location_and_floorplan_tags_on_traffic_and_clients_only() {
         cpu.points[0].tags.keys().collect::<Vec<_>>(),
         ["content_type", "object_id"]
     );
-    assert!(by_name(&m, "wlan0 wifi clients").points.is_empty(), "metric kept without points");
+    assert!(
+        by_name(&m, "wlan0 wifi clients").points.is_empty(),
+        "metric kept without points"
+    );
 }
 
 fn wifi(clients: &[&str]) -> Value {
@@ -155,11 +192,19 @@ fn wifi(clients: &[&str]) -> Value {
 
 #[test]
 fn one_client_point_per_mac_one_microsecond_apart() {
-    let m = run(&wifi(&["aa:00:00:00:00:01", "aa:00:00:00:00:02", "aa:00:00:00:00:03"]));
+    let m = run(&wifi(&[
+        "aa:00:00:00:00:01",
+        "aa:00:00:00:00:02",
+        "aa:00:00:00:00:03",
+    ]));
     let c = by_name(&m, "wlan1 wifi clients");
     assert_eq!(c.kind.key, "wifi_clients");
     assert_eq!(c.kind.configuration, "clients");
-    let got: Vec<(i64, &FieldValue)> = c.points.iter().map(|p| (p.time_us, &p.fields["clients"])).collect();
+    let got: Vec<(i64, &FieldValue)> = c
+        .points
+        .iter()
+        .map(|p| (p.time_us, &p.fields["clients"]))
+        .collect();
     assert_eq!(
         got,
         [
@@ -185,7 +230,10 @@ fn cpu_from_load_and_cpus() {
     assert_eq!(field(cpu, "load_15"), &FieldValue::Float(0.25));
     // Python: 100 * 0.07 / 3 == 2.3333333333333335
     let m = resources(&json!({"load": [0.07, 0, 0], "cpus": 3}));
-    assert_eq!(field(by_name(&m, "CPU usage"), "cpu_usage"), &FieldValue::Float(2.333_333_333_333_333_5));
+    assert_eq!(
+        field(by_name(&m, "CPU usage"), "cpu_usage"),
+        &FieldValue::Float(2.333_333_333_333_333_5)
+    );
 }
 
 #[test]
@@ -203,15 +251,25 @@ fn cpu_needs_load_and_nonzero_cpus() {
 fn disk_aggregates_partitions() {
     let d = |used: u64, size: u64| json!({"filesystem": "f", "mount_point": "/", "size_bytes": size, "used_bytes": used, "available_bytes": 0, "used_percent": 0});
     let m = resources(&json!({"disk": [d(18_792, 258_016), d(3_872, 16_112)]}));
-    assert_eq!(field(by_name(&m, "Disk usage"), "used_disk"), &FieldValue::Float(8.267_670_577_248_584));
+    assert_eq!(
+        field(by_name(&m, "Disk usage"), "used_disk"),
+        &FieldValue::Float(8.267_670_577_248_584)
+    );
     let m = resources(&json!({"disk": [d(0, 0)]}));
-    assert_eq!(field(by_name(&m, "Disk usage"), "used_disk"), &FieldValue::Float(100.0));
+    assert_eq!(
+        field(by_name(&m, "Disk usage"), "used_disk"),
+        &FieldValue::Float(100.0)
+    );
     let m = resources(&json!({"disk": []}));
-    assert_eq!(field(by_name(&m, "Disk usage"), "used_disk"), &FieldValue::Float(100.0));
+    assert_eq!(
+        field(by_name(&m, "Disk usage"), "used_disk"),
+        &FieldValue::Float(100.0)
+    );
 }
 
 fn mem(extra: &Value) -> Value {
-    let mut m = json!({"total": 249_774_080, "free": 224_497_664, "buffered": 974_848, "shared": 86_016});
+    let mut m =
+        json!({"total": 249_774_080, "free": 224_497_664, "buffered": 974_848, "shared": 86_016});
     for (k, v) in extra.as_object().unwrap() {
         m[k] = v.clone();
     }
@@ -234,52 +292,87 @@ fn memory_available_rule() {
 
     let m = resources(&mem(&json!({"available": 2_232_664, "cached": 5})));
     let memory = by_name(&m, "Memory usage");
-    assert_eq!(field(memory, "percent_used"), &from_free, "available < free: free is used");
-    assert_eq!(field(memory, "available_memory"), &FieldValue::Int(2_232_664));
+    assert_eq!(
+        field(memory, "percent_used"),
+        &from_free,
+        "available < free: free is used"
+    );
+    assert_eq!(
+        field(memory, "available_memory"),
+        &FieldValue::Int(2_232_664)
+    );
     assert_eq!(field(memory, "cached_memory"), &FieldValue::Int(5));
 
     // Python: 100 * (1 - (230000000 + 974848) / 249774080) == 7.527...
     let m = resources(&mem(&json!({"available": 230_000_000})));
     let want = 100.0 * (1.0 - (230_000_000.0 + 974_848.0) / 249_774_080.0);
-    assert_eq!(field(by_name(&m, "Memory usage"), "percent_used"), &FieldValue::Float(want));
+    assert_eq!(
+        field(by_name(&m, "Memory usage"), "percent_used"),
+        &FieldValue::Float(want)
+    );
 }
 
 #[test]
 fn memory_with_zero_total_is_not_written() {
-    assert!(resources(&json!({"memory": {"total": 0, "free": 0, "buffered": 0, "shared": 0}})).is_empty());
+    assert!(
+        resources(&json!({"memory": {"total": 0, "free": 0, "buffered": 0, "shared": 0}}))
+            .is_empty()
+    );
 }
 
 fn mobile(signal: &Value) -> Vec<Metric> {
-    run(&json!({"type": "DeviceMonitoring", "interfaces": [{"name": "wwan.0", "mobile": {
+    run(
+        &json!({"type": "DeviceMonitoring", "interfaces": [{"name": "wwan.0", "mobile": {
         "imei": "300000000000000", "operator_code": "22210", "operator_name": "x",
         "connection_status": "connected", "power_status": "on", "manufacturer": "m", "model": "m",
-        "signal": signal}}]}))
+        "signal": signal}}]}),
+    )
 }
 
 fn fields(metric: &Metric) -> Vec<(&str, &FieldValue)> {
-    metric.points[0].fields.iter().map(|(k, v)| (k.as_str(), v)).collect()
+    metric.points[0]
+        .fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v))
+        .collect()
 }
 
 #[test]
 fn lte_signal_metrics() {
     let m = mobile(&json!({"lte": {"rssi": -51, "rsrp": -75, "rsrq": -8, "snr": 13}}));
-    assert_eq!(names(&m), ["signal strength", "signal quality", "access technology"]);
+    assert_eq!(
+        names(&m),
+        ["signal strength", "signal quality", "access technology"]
+    );
     for metric in &m {
         assert_eq!(metric.points[0].measurement, "signal");
         assert_eq!(metric.main_tags["ifname"], "wwan_0");
         assert!(metric.extra_tags.is_empty());
     }
-    use FieldValue::{Float, Int};
-    assert_eq!(fields(&m[0]), [("signal_power", &Float(-75.0)), ("signal_strength", &Float(-51.0))]);
-    assert_eq!(fields(&m[1]), [("signal_quality", &Float(-8.0)), ("snr", &Float(13.0))]);
+    assert_eq!(
+        fields(&m[0]),
+        [
+            ("signal_power", &Float(-75.0)),
+            ("signal_strength", &Float(-51.0))
+        ]
+    );
+    assert_eq!(
+        fields(&m[1]),
+        [("signal_quality", &Float(-8.0)), ("snr", &Float(13.0))]
+    );
     assert_eq!(fields(&m[2]), [("access_tech", &Int(4))]);
 }
 
 #[test]
 fn umts_uses_rscp_and_ecio() {
-    use FieldValue::{Float, Int};
     let m = mobile(&json!({"umts": {"rssi": -69, "ecio": -5, "rscp": -90}}));
-    assert_eq!(fields(&m[0]), [("signal_power", &Float(-90.0)), ("signal_strength", &Float(-69.0))]);
+    assert_eq!(
+        fields(&m[0]),
+        [
+            ("signal_power", &Float(-90.0)),
+            ("signal_strength", &Float(-69.0))
+        ]
+    );
     assert_eq!(fields(&m[1]), [("snr", &Float(-5.0))]);
     assert_eq!(fields(&m[2]), [("access_tech", &Int(3))]);
 }
@@ -287,8 +380,14 @@ fn umts_uses_rscp_and_ecio() {
 #[test]
 fn snr_precedence_sinr_then_ecio_then_snr() {
     let m = mobile(&json!({"evdo": {"rssi": -60, "ecio": -3, "io": -70, "sinr": 9, "snr": 1}}));
-    assert_eq!(field(by_name(&m, "signal quality"), "snr"), &FieldValue::Float(9.0));
-    assert_eq!(field(by_name(&m, "access technology"), "access_tech"), &FieldValue::Int(2));
+    assert_eq!(
+        field(by_name(&m, "signal quality"), "snr"),
+        &FieldValue::Float(9.0)
+    );
+    assert_eq!(
+        field(by_name(&m, "access technology"), "access_tech"),
+        &FieldValue::Int(2)
+    );
 }
 
 #[test]
@@ -302,18 +401,33 @@ fn gsm_rssi_only_has_no_quality() {
 fn lte_rsrq_only_has_no_strength() {
     let m = mobile(&json!({"lte": {"rsrq": -8}}));
     assert_eq!(names(&m), ["signal quality", "access technology"]);
-    assert_eq!(fields(&m[0]), [("signal_quality", &FieldValue::Float(-8.0))]);
+    assert_eq!(
+        fields(&m[0]),
+        [("signal_quality", &FieldValue::Float(-8.0))]
+    );
 }
 
 #[test]
 fn section_choice() {
     assert!(mobile(&json!({})).is_empty());
-    assert!(mobile(&json!({"threshold": {"rssi": -1}})).is_empty(), "unknown lone section");
+    assert!(
+        mobile(&json!({"threshold": {"rssi": -1}})).is_empty(),
+        "unknown lone section"
+    );
     let m = mobile(&json!({"lte": {"rssi": -51}, "umts": {"ecio": 2, "rssi": -80}}));
-    assert_eq!(field(by_name(&m, "access technology"), "access_tech"), &FieldValue::Int(4));
-    assert_eq!(field(by_name(&m, "signal strength"), "signal_strength"), &FieldValue::Float(-51.0));
+    assert_eq!(
+        field(by_name(&m, "access technology"), "access_tech"),
+        &FieldValue::Int(4)
+    );
+    assert_eq!(
+        field(by_name(&m, "signal strength"), "signal_strength"),
+        &FieldValue::Float(-51.0)
+    );
     let m = mobile(&json!({"threshold": {"x": 1}, "gsm": {"rssi": -70}}));
-    assert_eq!(field(by_name(&m, "access technology"), "access_tech"), &FieldValue::Int(0));
+    assert_eq!(
+        field(by_name(&m, "access technology"), "access_tech"),
+        &FieldValue::Int(0)
+    );
 }
 
 #[test]

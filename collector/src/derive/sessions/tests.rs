@@ -25,7 +25,11 @@ fn key(iface: &str, ssid: &str, mac: &str) -> SessionKey {
 }
 
 fn open(id: u32, k: SessionKey, start: i64) -> OpenSession<u32> {
-    OpenSession { id, key: k, start_us: start }
+    OpenSession {
+        id,
+        key: k,
+        start_us: start,
+    }
 }
 
 fn opened_keys(c: &SessionChanges<u32>) -> Vec<SessionKey> {
@@ -45,7 +49,10 @@ fn first_snapshot_opens_a_session_per_access_point_client() {
         ap("wlan9", "x", "access_point", "virtual", &["v"]),
     ]);
     let c = update::<u32>(&[], &snap, NOW);
-    assert_eq!(opened_keys(&c), [key("wlan0", "net", "a"), key("wlan0", "net", "b")]);
+    assert_eq!(
+        opened_keys(&c),
+        [key("wlan0", "net", "a"), key("wlan0", "net", "b")]
+    );
     assert!(c.opened.iter().all(|n| n.start_us == NOW));
     assert!(c.kept.is_empty() && c.closed.is_empty());
     let macs: Vec<&str> = c.clients.iter().map(|c| c.mac.as_str()).collect();
@@ -67,7 +74,10 @@ fn first_snapshot_opens_a_session_per_access_point_client() {
 
 #[test]
 fn next_snapshot_keeps_seen_closes_gone_opens_new() {
-    let before = [open(1, key("wlan0", "net", "a"), 10), open(2, key("wlan0", "net", "b"), 10)];
+    let before = [
+        open(1, key("wlan0", "net", "a"), 10),
+        open(2, key("wlan0", "net", "b"), 10),
+    ];
     let snap = snapshot(&[ap("wlan0", "net", "access_point", "wireless", &["b", "c"])]);
     let c = update(&before, &snap, NOW);
     assert_eq!(c.kept, [2]);
@@ -79,7 +89,11 @@ fn next_snapshot_keeps_seen_closes_gone_opens_new() {
 #[test]
 fn ssid_or_interface_change_is_a_new_session() {
     let before = [open(1, key("wlan0", "net", "a"), 10)];
-    let c = update(&before, &snapshot(&[ap("wlan0", "renamed", "access_point", "wireless", &["a"])]), NOW);
+    let c = update(
+        &before,
+        &snapshot(&[ap("wlan0", "renamed", "access_point", "wireless", &["a"])]),
+        NOW,
+    );
     assert_eq!(closed_ids(&c), [1]);
     assert_eq!(opened_keys(&c), [key("wlan0", "renamed", "a")]);
 }
@@ -104,8 +118,15 @@ fn duplicate_client_in_one_snapshot_opens_once() {
 
 #[test]
 fn duplicate_open_sessions_keep_the_oldest() {
-    let before = [open(5, key("w", "n", "a"), 30), open(4, key("w", "n", "a"), 20)];
-    let c = update(&before, &snapshot(&[ap("w", "n", "access_point", "wireless", &["a"])]), NOW);
+    let before = [
+        open(5, key("w", "n", "a"), 30),
+        open(4, key("w", "n", "a"), 20),
+    ];
+    let c = update(
+        &before,
+        &snapshot(&[ap("w", "n", "access_point", "wireless", &["a"])]),
+        NOW,
+    );
     assert_eq!(c.kept, [4]);
     assert_eq!(closed_ids(&c), [5]);
     assert!(c.opened.is_empty());
@@ -113,7 +134,10 @@ fn duplicate_open_sessions_keep_the_oldest() {
 
 #[test]
 fn empty_snapshot_closes_everything() {
-    let before = [open(1, key("w", "n", "a"), 1), open(2, key("w", "n", "b"), 1)];
+    let before = [
+        open(1, key("w", "n", "a"), 1),
+        open(2, key("w", "n", "b"), 1),
+    ];
     let c = update(&before, &json!({"type": "DeviceMonitoring"}), NOW);
     assert_eq!(closed_ids(&c), [1, 2]);
     assert_eq!(close_all(&before, NOW), c.closed);
@@ -121,9 +145,17 @@ fn empty_snapshot_closes_everything() {
 
 fn model_step(open: &[OpenSession<u32>], snap: &Value, next_id: &mut u32) -> Vec<OpenSession<u32>> {
     let c = update(open, snap, NOW);
-    let mut after: Vec<OpenSession<u32>> = open.iter().filter(|s| c.kept.contains(&s.id)).cloned().collect();
+    let mut after: Vec<OpenSession<u32>> = open
+        .iter()
+        .filter(|s| c.kept.contains(&s.id))
+        .cloned()
+        .collect();
     for n in c.opened {
-        after.push(OpenSession { id: *next_id, key: n.key, start_us: n.start_us });
+        after.push(OpenSession {
+            id: *next_id,
+            key: n.key,
+            start_us: n.start_us,
+        });
         *next_id += 1;
     }
     after

@@ -15,7 +15,7 @@ fn client(extra: &Value) -> Value {
     c
 }
 
-fn with_htmode(htmode: &str, client: Value) -> Value {
+fn with_htmode(htmode: &str, client: &Value) -> Value {
     json!({"type": "DeviceMonitoring", "interfaces": [{
         "name": "wlan0",
         "wireless": {"htmode": htmode, "clients": [client]}
@@ -33,30 +33,36 @@ fn first_client(doc: &Value) -> &Value {
 
 #[test]
 fn noht_nulls_every_capability() {
-    let doc = transformed(with_htmode("NOHT", client(&json!({"he": true}))));
+    let doc = transformed(with_htmode("NOHT", &client(&json!({"he": true}))));
     let c = first_client(&doc);
-    assert_eq!((&c["ht"], &c["vht"], &c["he"]), (&Value::Null, &Value::Null, &Value::Null));
+    assert_eq!(
+        (&c["ht"], &c["vht"], &c["he"]),
+        (&Value::Null, &Value::Null, &Value::Null)
+    );
     // `he` is only nulled when present.
-    let doc = transformed(with_htmode("NOHT", client(&json!({}))));
+    let doc = transformed(with_htmode("NOHT", &client(&json!({}))));
     assert!(first_client(&doc).get("he").is_none());
 }
 
 #[test]
 fn ht_modes_null_only_false_vht_and_he() {
-    let doc = transformed(with_htmode("HT20", client(&json!({"he": false}))));
+    let doc = transformed(with_htmode("HT20", &client(&json!({"he": false}))));
     let c = first_client(&doc);
     assert_eq!(c["ht"], json!(true));
     assert_eq!(c["vht"], Value::Null);
     assert_eq!(c["he"], Value::Null);
 
-    let doc = transformed(with_htmode("HT40", client(&json!({"vht": true, "he": true}))));
+    let doc = transformed(with_htmode(
+        "HT40",
+        &client(&json!({"vht": true, "he": true})),
+    ));
     let c = first_client(&doc);
     assert_eq!((&c["vht"], &c["he"]), (&json!(true), &json!(true)));
 }
 
 #[test]
 fn vht_modes_null_only_false_he() {
-    let doc = transformed(with_htmode("VHT80", client(&json!({"he": false}))));
+    let doc = transformed(with_htmode("VHT80", &client(&json!({"he": false}))));
     let c = first_client(&doc);
     assert_eq!(c["vht"], json!(false));
     assert_eq!(c["he"], Value::Null);
@@ -65,9 +71,13 @@ fn vht_modes_null_only_false_he() {
 #[test]
 fn he_and_unknown_modes_keep_everything() {
     for mode in ["HE40", "NEW_MODE", ""] {
-        let doc = transformed(with_htmode(mode, client(&json!({"he": false}))));
+        let doc = transformed(with_htmode(mode, &client(&json!({"he": false}))));
         let c = first_client(&doc);
-        assert_eq!((&c["vht"], &c["he"]), (&json!(false), &json!(false)), "{mode}");
+        assert_eq!(
+            (&c["vht"], &c["he"]),
+            (&json!(false), &json!(false)),
+            "{mode}"
+        );
     }
 }
 
@@ -104,10 +114,18 @@ fn signal_values_become_floats_in_every_section() {
     assert_eq!(signal["threshold"]["rssi"], json!(1.0));
     assert_eq!(signal["threshold"]["flag"], json!(1.0));
     assert_eq!(signal["threshold"]["text"], json!(-3.0));
-    assert_eq!(signal["threshold"]["bad"], json!("x"), "kept where Python raises");
+    assert_eq!(
+        signal["threshold"]["bad"],
+        json!("x"),
+        "kept where Python raises"
+    );
     assert_eq!(signal["threshold"]["none"], Value::Null);
     // Rendered as Python's json.dumps renders floats.
-    assert!(serde_json::to_string(signal).unwrap().contains("\"rssi\":-51.0"));
+    assert!(
+        serde_json::to_string(signal)
+            .unwrap()
+            .contains("\"rssi\":-51.0")
+    );
 }
 
 #[test]
@@ -125,7 +143,11 @@ fn vendors_on_clients_neighbours_and_leases() {
         ]
     });
     transform(&mut doc, Options::default());
-    assert_eq!(first_client(&doc)["vendor"], json!(YUNLINK), "overwrites what was sent");
+    assert_eq!(
+        first_client(&doc)["vendor"],
+        json!(YUNLINK),
+        "overwrites what was sent"
+    );
     assert_eq!(doc["neighbors"][0]["vendor"], json!(YUNLINK));
     assert_eq!(doc["neighbors"][1]["vendor"], json!(""));
     assert_eq!(doc["neighbors"][2]["vendor"], json!(""));
@@ -139,10 +161,19 @@ fn vendor_detection_off_adds_nothing() {
         "interfaces": [{"name": "wlan0", "wireless": {"htmode": "HT20", "clients": [client(&json!({}))]}}],
         "neighbors": [{"ip": "10.0.0.1", "interface": "br-lan", "mac": "44:D1:FA:00:00:02"}]
     });
-    transform(&mut doc, Options { mac_vendor_detection: false });
+    transform(
+        &mut doc,
+        Options {
+            mac_vendor_detection: false,
+        },
+    );
     assert!(first_client(&doc).get("vendor").is_none());
     assert!(doc["neighbors"][0].get("vendor").is_none());
-    assert_eq!(first_client(&doc)["vht"], Value::Null, "htmode rules still apply");
+    assert_eq!(
+        first_client(&doc)["vht"],
+        Value::Null,
+        "htmode rules still apply"
+    );
 }
 
 #[test]
@@ -150,7 +181,10 @@ fn member_order_and_unknown_members_are_kept() {
     let doc = json!({"type": "DeviceMonitoring", "zzz": {"a": 1}, "general": {"uptime": 5}, "interfaces": []});
     let out = transformed(doc.clone());
     assert_eq!(out, doc);
-    assert_eq!(serde_json::to_string(&out).unwrap(), serde_json::to_string(&doc).unwrap());
+    assert_eq!(
+        serde_json::to_string(&out).unwrap(),
+        serde_json::to_string(&doc).unwrap()
+    );
 }
 
 proptest! {
@@ -164,7 +198,7 @@ proptest! {
     ) {
         let mut c = client(&json!({"ht": ht, "vht": vht}));
         if let Some(he) = he { c["he"] = json!(he); }
-        let mut doc = with_htmode(htmode, c);
+        let mut doc = with_htmode(htmode, &c);
         doc["interfaces"][0]["mobile"] = json!({"signal": {"gsm": {"rssi": rssi}}});
         let once = transformed(doc);
         let twice = transformed(once.clone());
@@ -175,7 +209,7 @@ proptest! {
     fn capabilities_only_ever_become_null(
         htmode in "[A-Z]{0,4}[0-9]{0,3}", ht in any::<bool>(), vht in any::<bool>(), he in any::<bool>(),
     ) {
-        let doc = transformed(with_htmode(&htmode, client(&json!({"ht": ht, "vht": vht, "he": he}))));
+        let doc = transformed(with_htmode(&htmode, &client(&json!({"ht": ht, "vht": vht, "he": he}))));
         let c = first_client(&doc);
         for (key, was) in [("ht", ht), ("vht", vht), ("he", he)] {
             prop_assert!(c[key] == json!(was) || c[key].is_null());
