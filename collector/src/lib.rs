@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod config;
+pub mod derive;
 pub mod http;
 pub mod ingest;
 pub mod registry;
