@@ -95,7 +95,12 @@ pub async fn serve(
         })
     };
     let (pipeline, worker) = ingest::start(
-        Processor::new(tsdb.clone()),
+        Processor::new(
+            tsdb.clone(),
+            crate::derive::transform::Options {
+                mac_vendor_detection: config.ingest.mac_vendor_detection,
+            },
+        ),
         config.ingest.queue_capacity,
         config.ingest.batch_max,
     );

@@ -82,6 +82,9 @@ pub struct Ingest {
     pub batch_max: usize,
     /// The `Retry-After` (seconds) sent with 429.
     pub retry_after_s: u32,
+    /// Add MAC vendor names to WiFi clients, neighbours and DHCP leases (the reference's
+    /// `MAC_VENDOR_DETECTION`).
+    pub mac_vendor_detection: bool,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -145,6 +148,7 @@ impl Default for Ingest {
             queue_capacity: 8192,
             batch_max: 512,
             retry_after_s: 5,
+            mac_vendor_detection: true,
         }
     }
 }

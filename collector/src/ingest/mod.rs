@@ -20,8 +20,8 @@ use uuid::Uuid;
 pub struct Job {
     pub device: Uuid,
     pub org: Uuid,
-    /// The validated NetJSON document as the device sent it.
-    pub doc: serde_json::Value,
+    /// The validated NetJSON document (as sent, and typed).
+    pub sample: edgemon_shared::validate::Validated,
     /// The sample's time (the `time` parameter, or arrival time), µs since the epoch.
     pub time_us: i64,
 }

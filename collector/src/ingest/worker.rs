@@ -14,20 +14,21 @@ use uuid::Uuid;
 pub struct Processor {
     tsdb: Arc<dyn TimeSeries>,
     previous: HashMap<Uuid, serde_json::Value>,
+    options: transform::Options,
 }
 
-/// The measurement holding the latest full snapshot of each device (short retention).
-pub const DEVICE_DATA: &str = "device_data";
+use crate::derive::{self, DEVICE_DATA, DeviceInfo, transform};
 
 fn now_us() -> i64 {
     crate::registry::now_us()
 }
 
 impl Processor {
-    pub fn new(tsdb: Arc<dyn TimeSeries>) -> Self {
+    pub fn new(tsdb: Arc<dyn TimeSeries>, options: transform::Options) -> Self {
         Processor {
             tsdb,
             previous: HashMap::new(),
+            options,
         }
     }
 
@@ -65,21 +66,22 @@ impl Processor {
                 }
             }
         };
-        let (mut points, snapshot) = derive(&job, previous.as_ref());
-        points.push(
-            Point::new(DEVICE_DATA, now_us())
-                .retention(Retention::Short)
-                .tag("pk", job.device.hyphenated().to_string())
-                .field("data", FieldValue::Str(snapshot.to_string())),
+        let info = DeviceInfo {
+            id: job.device,
+            organization_id: job.org,
+            location_id: None,
+            floorplan_id: None,
+        };
+        let derived = derive::derive(
+            &info,
+            previous.as_ref(),
+            job.sample,
+            job.time_us,
+            self.options,
         );
-        self.previous.insert(job.device, snapshot);
-        points
+        self.previous.insert(job.device, derived.snapshot.clone());
+        derived.into_points(job.device, now_us())
     }
-}
-
-/// The metric points of a sample and the snapshot to store (wired to `crate::derive`).
-fn derive(job: &Job, _previous: Option<&serde_json::Value>) -> (Vec<Point>, serde_json::Value) {
-    (Vec::new(), job.doc.clone())
 }
 
 pub(super) async fn run(
