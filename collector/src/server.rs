@@ -127,7 +127,7 @@ pub async fn serve(
     match Arc::try_unwrap(stores.embedded) {
         Ok(store) => store.close().await,
         Err(_) => {
-            tracing::warn!("time-series store still shared at shutdown; not closed explicitly")
+            tracing::warn!("time-series store still shared at shutdown; not closed explicitly");
         }
     }
     tracing::info!("ingest queue drained, stores closed; bye");

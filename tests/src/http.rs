@@ -58,7 +58,7 @@ pub fn try_request(
         body.len()
     );
     for (k, v) in headers {
-        head.push_str(&format!("{k}: {v}\r\n"));
+        head = head + k + ": " + v + "\r\n";
     }
     head.push_str("\r\n");
     s.write_all(head.as_bytes())?;

@@ -38,6 +38,7 @@ fn fleet() -> Fleet {
 }
 
 #[test]
+#[allow(clippy::too_many_lines)] // one scenario: the checks in the reference's order
 fn checks_follow_the_reference_order() {
     let mut f = fleet();
     let other = fields(&f.c.cli(&["device", "add", "--org", "acme", "--name", "ap2"]));

@@ -235,10 +235,10 @@ pub fn device(config: &Config, cmd: &DeviceCmd) -> anyhow::Result<ExitCode> {
         }
         DeviceCmd::RotateKey { id } => writeln!(out, "key: {}", r.rotate_key(*id)?)?,
         DeviceCmd::Deactivate { id } => {
-            show_device(&mut out, &r.set_device_active(*id, false)?, None)?
+            show_device(&mut out, &r.set_device_active(*id, false)?, None)?;
         }
         DeviceCmd::Activate { id } => {
-            show_device(&mut out, &r.set_device_active(*id, true)?, None)?
+            show_device(&mut out, &r.set_device_active(*id, true)?, None)?;
         }
         DeviceCmd::Delete { id } => {
             let d = r.delete_device(*id)?;

@@ -16,7 +16,7 @@ pub async fn register(
     let registry = state.registry.clone();
     let ip = peer.ip().to_canonical().to_string();
     let outcome = tokio::task::spawn_blocking(move || {
-        crate::registry::register::register(&registry, &form, Some(ip))
+        crate::registry::register::register(&registry, &form, Some(&ip))
     })
     .await;
     let (status, body) = match outcome {

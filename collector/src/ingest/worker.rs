@@ -108,7 +108,7 @@ pub(super) async fn run(
                 Ok(()) => break,
                 Err(e) => {
                     stats.write_failures.fetch_add(1, Ordering::Relaxed);
-                    tracing::warn!(error = %e, points = count, retry_in_ms = delay.as_millis() as u64, "time-series write failed; retrying");
+                    tracing::warn!(error = %e, points = count, retry_in_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX), "time-series write failed; retrying");
                     tokio::time::sleep(delay).await;
                     delay = (delay * 2).min(Duration::from_secs(30));
                 }

@@ -38,7 +38,7 @@ pub enum DeviceAccess {
     /// Known device, right key, but deactivated → 404.
     Deactivated,
     /// Go ahead.
-    Allowed { device: Device, org: Org },
+    Allowed { device: Box<Device>, org: Box<Org> },
 }
 
 /// A device to create.
@@ -338,7 +338,10 @@ impl Registry {
         if !device.active {
             return Ok(DeviceAccess::Deactivated);
         }
-        Ok(DeviceAccess::Allowed { device, org })
+        Ok(DeviceAccess::Allowed {
+            device: Box::new(device),
+            org: Box::new(org),
+        })
     }
 
     // ---- tokens ----

@@ -27,10 +27,11 @@ fn reply(status: u16, body: impl Into<String>) -> Reply {
 
 /// Handle one registration request whose form fields are `form`; `remote_ip` becomes the
 /// device's `last_ip`.
+#[allow(clippy::implicit_hasher)]
 pub fn register(
     registry: &Registry,
     form: &HashMap<String, String>,
-    remote_ip: Option<String>,
+    remote_ip: Option<&str>,
 ) -> Result<Reply, RegistryError> {
     for required in ["secret", "name", "mac_address", "backend"] {
         if !form.contains_key(required) {
@@ -66,22 +67,7 @@ pub fn register(
     let key = Some(field("key")).filter(|k| !k.is_empty());
     let management_ip = Some(field("management_ip")).filter(|s| !s.is_empty());
 
-    let by_key = match &key {
-        Some(k) => registry
-            .store()
-            .device_by_key(&secret::hash(k))?
-            .and_then(|id| registry.store().device(id).ok().flatten())
-            .filter(|d| d.org == org.id),
-        None => None,
-    };
-    let existing = match by_key {
-        Some(d) => Some((d, false)),
-        None => registry
-            .store()
-            .device_by_mac(org.id, &mac)?
-            .and_then(|id| registry.store().device(id).ok().flatten())
-            .map(|d| (d, true)),
-    };
+    let existing = find_existing(registry, org.id, key.as_deref(), &mac)?;
 
     let update = |d: &mut Device| {
         d.name.clone_from(&name);
@@ -93,8 +79,8 @@ pub fn register(
         if management_ip.is_some() {
             d.management_ip.clone_from(&management_ip);
         }
-        if remote_ip.is_some() {
-            d.last_ip.clone_from(&remote_ip);
+        if let Some(ip) = remote_ip {
+            d.last_ip = Some(ip.to_owned());
         }
     };
 
@@ -147,4 +133,33 @@ pub fn register(
             u8::from(is_new)
         ),
     ))
+}
+
+/// The device this registration is about: by the key it sent (`false`: matched by key),
+/// else by MAC within the organization (`true`).
+fn find_existing(
+    registry: &Registry,
+    org: Uuid,
+    key: Option<&str>,
+    mac: &str,
+) -> Result<Option<(Device, bool)>, RegistryError> {
+    if let Some(k) = key {
+        let by_key = registry
+            .store()
+            .device_by_key(&secret::hash(k))?
+            .map(|id| registry.store().device(id))
+            .transpose()?
+            .flatten()
+            .filter(|d| d.org == org);
+        if let Some(d) = by_key {
+            return Ok(Some((d, false)));
+        }
+    }
+    Ok(registry
+        .store()
+        .device_by_mac(org, mac)?
+        .map(|id| registry.store().device(id))
+        .transpose()?
+        .flatten()
+        .map(|d| (d, true)))
 }

@@ -164,7 +164,7 @@ fn registration_creates_then_updates_by_consistent_key() {
         ("key", &key),
         ("model", "TP-Link Archer C7"),
     ]);
-    let first = register::register(&r, &f, Some("10.0.0.9".into())).unwrap();
+    let first = register::register(&r, &f, Some("10.0.0.9")).unwrap();
     assert_eq!(first.status, 201, "{}", first.body);
     let lines = parse_reply(&first.body);
     assert_eq!(lines["registration-result"], "success");

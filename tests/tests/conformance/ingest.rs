@@ -54,6 +54,7 @@ fn reference_payloads_get_the_reference_status_over_http() {
 /// The reference README's values, read back from the store the collector wrote, after a
 /// graceful stop: the HTTP path, the queue, derivation and the embedded store end to end.
 #[test]
+#[allow(clippy::too_many_lines)] // one end-to-end scenario, read top to bottom
 fn stored_points_match_what_the_reference_writes() {
     use edgemon_collector::tsdb::embedded::{EmbeddedConfig, EmbeddedStore, SystemClock};
     use edgemon_collector::tsdb::{Agg, FieldValue, Query, Retention, TagFilter, TimeSeries};
