@@ -6,9 +6,11 @@
 
 mod bundle;
 mod live;
+pub mod sim;
 
 pub use bundle::{Bundle, Recorder};
 pub use live::Live;
+pub use sim::{Clock, Sim, SystemClock};
 
 use std::time::Duration;
 
