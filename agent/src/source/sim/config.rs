@@ -6,6 +6,8 @@ use super::net::lan_ip;
 use super::profile::{Profile, mac};
 
 pub const LEASE_FILE: &str = "/tmp/dhcp.leases";
+/// The `lan` pool's lease time (12 h).
+const LEASE: f64 = 43_200.0;
 
 /// `/etc/config/network`.
 pub fn network(p: &Profile) -> String {
@@ -50,10 +52,8 @@ pub fn dhcp() -> String {
 
 /// dnsmasq's lease file: one 12 h lease per associated client (renewed at half time since
 /// it joined) and for the wired host, newest first, then the DUID line.
-#[allow(clippy::cast_possible_truncation)]
 pub fn leases(at: &At) -> String {
     let p = at.p;
-    const LEASE: f64 = 43_200.0;
     let expiry = |joined: f64| {
         let renewed = joined + ((at.t - joined) / (LEASE / 2.0)).floor() * (LEASE / 2.0);
         (renewed + LEASE) as i64

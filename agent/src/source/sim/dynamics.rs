@@ -46,7 +46,6 @@ pub struct Lte {
     pub snr: f64,
 }
 
-#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
 fn floor_u64(x: f64) -> u64 {
     x.max(0.0).floor() as u64
 }
@@ -66,7 +65,6 @@ impl<'a> At<'a> {
 
     /// When the router last booted. It reboots once per `reboot_period`, at a random
     /// moment of each period.
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     pub fn boot(&self) -> f64 {
         let (w, phase) = (self.p.reboot_period, self.p.reboot_phase);
         let reboot =
@@ -144,7 +142,6 @@ impl<'a> At<'a> {
             + 0.03 * self.noise("mem", 900.0)
             + self.p.mem_leak_per_day * self.uptime() / DAY)
             .clamp(0.05, 0.97);
-        #[allow(clippy::cast_precision_loss)]
         let kb = |share: f64| floor_u64(total as f64 * share);
         let available = kb(1.0 - used);
         let cached = kb(0.1 + 0.02 * self.noise("cache", 1800.0)).min(available);
@@ -173,7 +170,6 @@ impl<'a> At<'a> {
 
     /// When client `i` associated, if it is associated now. Non-permanent clients come and
     /// go at their slot boundaries, more often at busy hours.
-    #[allow(clippy::cast_possible_truncation)]
     pub fn joined(&self, i: usize) -> Option<f64> {
         let c = &self.p.clients[i];
         let up = self.boot() + WIFI_UP_AFTER_BOOT;
@@ -243,6 +239,7 @@ mod tests {
         }
 
         #[test]
+        #[allow(clippy::float_cmp)] // the same computation, compared exactly on purpose
         fn counters_grow_until_the_next_boot(seed in 0u64..500, dt in 0.0f64..1e8, step in 1.0f64..7200.0) {
             let p = Profile::new(seed);
             let (a, b) = (At::new(&p, T0 + dt), At::new(&p, T0 + dt + step));
@@ -290,6 +287,7 @@ mod tests {
     }
 
     #[test]
+    #[allow(clippy::float_cmp)] // the same computation, compared exactly on purpose
     fn a_reboot_resets_uptime_and_counters() {
         let p = Profile::new(3);
         // Walk forward an hour at a time until the boot time changes.

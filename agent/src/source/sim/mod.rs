@@ -9,6 +9,17 @@
 //! the exact formats the parsers read. Nothing is stored: the same seed and time always
 //! give the same answers. docs/demo.md describes the simulated router.
 
+// Simulation maths converts between f64 and integers everywhere; every value is bounded
+// (times in ms below 2^53, rates and counters far below 2^63), so the cast lints only add
+// noise here. The renderers build text with `format!` for readability.
+#![allow(
+    clippy::cast_possible_truncation,
+    clippy::cast_precision_loss,
+    clippy::cast_sign_loss,
+    clippy::format_push_string,
+    clippy::format_collect
+)]
+
 mod config;
 mod dynamics;
 mod modem;
@@ -94,7 +105,6 @@ impl<C: Clock> Sim<C> {
     }
 
     /// The router at the clock's time plus `later`.
-    #[allow(clippy::cast_precision_loss)]
     fn at(&self, later: Duration) -> At<'_> {
         let ms = self.clock.now_ms() as f64 + later.as_secs_f64() * 1000.0;
         At::new(&self.profile, ms / 1000.0)
@@ -205,7 +215,6 @@ impl<C: Clock> Source for Sim<C> {
         system::statvfs(&self.at(Duration::ZERO), mount_point).ok_or_else(|| absent(mount_point))
     }
 
-    #[allow(clippy::cast_possible_truncation)]
     fn now(&self) -> Option<i64> {
         Some(self.at(Duration::ZERO).t.floor() as i64)
     }

@@ -40,7 +40,6 @@ impl Dev {
     }
 
     /// The 23 netdev counters now, in `/proc/net/dev` order then the sysfs-only ones.
-    #[allow(clippy::cast_precision_loss)]
     pub fn counters(&self, at: &At) -> [(&'static str, u64); 23] {
         let s = at.traffic_seconds();
         let bytes = |rate: f64| (rate * s).floor() as u64;
@@ -198,7 +197,8 @@ pub fn device_status(at: &At) -> String {
         o.insert("type".into(), json!(ty));
         o.insert("up".into(), json!(d.up()));
         o.insert("carrier".into(), json!(d.up()));
-        if let Kind::Port { up } = d.kind {
+        if let Kind::Port { .. } | Kind::Conduit = d.kind {
+            let up = d.up();
             let modes = [
                 "10baseT-H",
                 "10baseT-F",
@@ -236,9 +236,7 @@ pub fn lan_ip(p: &Profile, host: u8) -> String {
 }
 
 fn uptime_since(at: &At, after_boot: f64) -> i64 {
-    #[allow(clippy::cast_possible_truncation)]
-    let s = (at.uptime() - after_boot).max(0.0) as i64;
-    s
+    (at.uptime() - after_boot).max(0.0) as i64
 }
 
 /// `ubus call network.interface dump`: `lan` (static), `wan` (DHCP), `wan6` (DHCPv6) and,
@@ -322,17 +320,17 @@ pub fn sysfs(at: &At, rest: &str) -> Option<Result<String, &'static str>> {
     let d = devs.iter().find(|d| d.name == name)?;
     let loopback = d.kind == Kind::Loopback;
     let text = match attr {
+        // A port without link (and a virtual device) has no speed: reading it fails.
+        "speed" | "duplex" if !matches!(d.kind, Kind::Port { up: true } | Kind::Conduit) => {
+            return Some(Err("Invalid argument"));
+        }
         "address" => d.mac.clone(),
         "mtu" => d.mtu.to_string(),
-        "tx_queue_len" => "1000".into(),
+        "tx_queue_len" | "speed" => "1000".into(),
         "operstate" if loopback => "unknown".into(),
         "operstate" => if d.up() { "up" } else { "down" }.into(),
         "flags" if loopback => "0x9".into(),
         "flags" => "0x1003".into(),
-        "speed" | "duplex" if !matches!(d.kind, Kind::Port { up: true } | Kind::Conduit) => {
-            return Some(Err("Invalid argument"));
-        }
-        "speed" => "1000".into(),
         "duplex" => "full".into(),
         "uevent" => {
             let devtype = match d.kind {
@@ -382,7 +380,6 @@ pub fn sysfs_list(p: &Profile, dir: &str) -> Option<Vec<String>> {
 pub fn neighbours(at: &At) -> Vec<(String, String, String, &'static str)> {
     let p = at.p;
     let bucket = (at.t / 30.0).floor();
-    #[allow(clippy::cast_possible_truncation)]
     let state = |what: u64| {
         if unit(p.seed, &[tag("neigh"), what, bucket as i64 as u64]) < 0.7 {
             "REACHABLE"

@@ -147,6 +147,7 @@ impl Radio {
 }
 
 /// A device that may associate with the router (phone, laptop, TV...).
+#[allow(clippy::struct_excessive_bools)] // independent capability flags, as hostapd lists them
 #[derive(Debug, Clone)]
 pub struct Client {
     pub mac: String,
@@ -286,7 +287,6 @@ fn radio(seed: u64, index: usize, band: Band) -> Radio {
         ),
     };
     let ssid = SSIDS[below(seed, &[tag("ssid")], SSIDS.len())];
-    #[allow(clippy::cast_possible_truncation)]
     Radio {
         index,
         band,
@@ -301,15 +301,10 @@ fn radio(seed: u64, index: usize, band: Band) -> Radio {
 fn client(seed: u64, i: u64, radios: &[Radio]) -> Client {
     let r = |what: &str| unit(seed, &[tag(what), i]);
     // Dual-band clients prefer 5 GHz when the router has it.
-    let radio = if radios.len() > 1 && r("band") < 0.65 {
-        1
-    } else {
-        0
-    };
+    let radio = usize::from(radios.len() > 1 && r("band") < 0.65);
     let kind = NAMES[below(seed, &[tag("client-kind"), i], NAMES.len())];
     let always_on = matches!(kind, "tv" | "printer" | "camera") && r("always") < 0.7;
     let five = radios[radio].band == Band::G5;
-    #[allow(clippy::cast_possible_truncation)]
     Client {
         mac: client_mac(seed, i),
         radio,
@@ -366,7 +361,6 @@ impl Profile {
             0.0
         };
         let disk_lo = range(seed, &[tag("disk-lo")], 0.05, 0.4);
-        #[allow(clippy::cast_possible_truncation)]
         Profile {
             seed,
             hostname: format!("demo-ap-{seed:02}"),
@@ -380,7 +374,8 @@ impl Profile {
             clients,
             modem,
             lan_net: 1 + below(seed, &[tag("lan")], 250) as u8,
-            wan_host: 2 + below(seed, &[tag("wan")], 250) as u8,
+            // Distinct for 250 consecutive device numbers.
+            wan_host: 2 + (seed % 250) as u8,
             wired_host: unit(seed, &[tag("wired")]) < 0.6,
             reboot_period: range(seed, &[tag("reboot")], 4.0, 40.0) * 86_400.0,
             reboot_phase: range(seed, &[tag("reboot-phase")], 0.0, 86_400.0 * 40.0),

@@ -29,7 +29,6 @@ pub const fn tag(name: &str) -> u64 {
 }
 
 /// Uniform in `[0, 1)`.
-#[allow(clippy::cast_precision_loss)]
 pub fn unit(seed: u64, tags: &[u64]) -> f64 {
     (hash(seed, tags) >> 11) as f64 / (1u64 << 53) as f64
 }
@@ -40,14 +39,12 @@ pub fn range(seed: u64, tags: &[u64], lo: f64, hi: f64) -> f64 {
 }
 
 /// An index below `n` (`n > 0`).
-#[allow(clippy::cast_possible_truncation)]
 pub fn below(seed: u64, tags: &[u64], n: usize) -> usize {
     (hash(seed, tags) % n as u64) as usize
 }
 
 /// Smooth noise in `[-1, 1]`: random knots every `period` seconds, cosine-interpolated,
 /// so drifting values (signal, memory) change gradually rather than jump.
-#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
 pub fn smooth(seed: u64, what: u64, t: f64, period: f64) -> f64 {
     let x = t / period;
     let k = x.floor();

@@ -27,7 +27,6 @@ pub fn board(p: &Profile) -> String {
     .to_string()
 }
 
-#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
 fn secs(x: f64) -> i64 {
     x.floor() as i64
 }
@@ -35,7 +34,6 @@ fn secs(x: f64) -> i64 {
 /// `ubus call system info` (bytes, like procd; load in 1/65536ths).
 pub fn info(at: &At) -> String {
     let m = at.memory();
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let load: Vec<u64> = at.load().iter().map(|l| (l * 65536.0) as u64).collect();
     let root = statvfs(at, "/overlay").unwrap_or(FsStats {
         frsize: 4096,
@@ -91,7 +89,6 @@ pub fn stat(at: &At) -> String {
             total / n + extra(total),
         ));
     }
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let btime = at.boot() as u64;
     out.push_str(&format!(
         "intr {}\nctxt {}\nbtime {btime}\nprocesses {}\nprocs_running 1\nprocs_blocked 0\n",
@@ -116,9 +113,7 @@ pub fn meminfo(at: &At) -> String {
 /// `/proc/loadavg`.
 pub fn loadavg(at: &At) -> String {
     let [a, b, c] = at.load();
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let running = 1 + (a.floor() as u64).min(8);
-    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
     let last_pid = 1500 + (at.uptime() / 7.0) as u64 % 30_000;
     format!("{a:.2} {b:.2} {c:.2} {running}/97 {last_pid}\n")
 }

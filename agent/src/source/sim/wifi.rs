@@ -47,7 +47,6 @@ fn clients_on<'a>(at: &'a At, r: &Radio) -> impl Iterator<Item = usize> + 'a {
 }
 
 /// A client's signal now: its usual level plus drift.
-#[allow(clippy::cast_possible_truncation)]
 fn signal(at: &At, i: usize) -> i64 {
     let c = &at.p.clients[i];
     c.signal
@@ -55,7 +54,6 @@ fn signal(at: &At, i: usize) -> i64 {
 }
 
 fn noise(at: &At, r: &Radio) -> i64 {
-    #[allow(clippy::cast_possible_truncation)]
     let wobble =
         (2.0 * smooth(at.p.seed, tag("noise") ^ r.index as u64, at.t, 300.0)).round() as i64;
     r.noise + wobble
@@ -100,7 +98,6 @@ pub fn info(at: &At, ifname: &str) -> Option<String> {
 }
 
 /// Bytes a client moved since it associated (mean rate scaled by the site's activity).
-#[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
 fn client_bytes(at: &At, i: usize) -> (u64, u64) {
     let since = at.t - at.joined(i).unwrap_or(at.t);
     let rate = at.p.down_rate / at.p.clients.len() as f64;
@@ -139,7 +136,6 @@ pub fn assoclist(at: &At, ifname: &str) -> Option<String> {
         .map(|i| {
             let c = &at.p.clients[i];
             let (rx, tx) = client_bytes(at, i);
-            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
             let connected = (at.t - at.joined(i).unwrap_or(at.t)) as u64;
             json!({
                 "mac": c.mac.to_uppercase(), "signal": signal(at, i), "signal_avg": signal(at, i),
