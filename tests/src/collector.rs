@@ -53,11 +53,7 @@ impl Collector {
 
     /// Run a CLI command (e.g. `["org", "add", …]`); panics unless it exits 0.
     pub fn cli(&self, args: &[&str]) -> String {
-        let out = self
-            .command()
-            .args(args)
-            .output()
-            .expect("run collector CLI");
+        let out = self.command().args(args).output().expect("run collector CLI");
         assert!(
             out.status.success(),
             "edgemon-collector {args:?} failed: {}",

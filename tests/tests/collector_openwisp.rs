@@ -20,15 +20,7 @@ struct Fleet {
 
 fn fleet() -> Fleet {
     let c = Collector::new();
-    c.cli(&[
-        "org",
-        "add",
-        "Acme",
-        "--slug",
-        "acme",
-        "--shared-secret",
-        "reg-secret",
-    ]);
+    c.cli(&["org", "add", "Acme", "--slug", "acme", "--shared-secret", "reg-secret"]);
     let dev = fields(&c.cli(&["device", "add", "--org", "acme", "--name", "ap1"]));
     Fleet {
         id: dev["id"].clone(),
@@ -48,19 +40,14 @@ fn checks_follow_the_reference_order() {
     let addr = f.c.start();
     let ok = payload("router-ok.json");
     let bad = payload("router-bad-lease.json");
-    let url = |id: &str, key: &str| {
-        format!("/api/v1/monitoring/device/{id}/?key={key}&time={TIME}&current=true")
-    };
+    let url = |id: &str, key: &str| format!("/api/v1/monitoring/device/{id}/?key={key}&time={TIME}&current=true");
 
     // accepted: dashed and undashed UUIDs
     let r = request(addr, "POST", &url(&f.id, &f.key), &[JSON], &ok);
     assert_eq!((r.status, r.body.len()), (200, 0), "{}", r.text());
     assert_eq!(r.header("content-type"), Some("application/json"));
     let hex = f.id.replace('-', "");
-    assert_eq!(
-        request(addr, "POST", &url(&hex, &f.key), &[JSON], &ok).status,
-        200
-    );
+    assert_eq!(request(addr, "POST", &url(&hex, &f.key), &[JSON], &ok).status, 200);
     // `time` may be omitted
     let path = format!("/api/v1/monitoring/device/{}/?key={}", f.id, f.key);
     assert_eq!(request(addr, "POST", &path, &[JSON], &ok).status, 200);
@@ -70,105 +57,39 @@ fn checks_follow_the_reference_order() {
     let r = request(addr, "POST", &url(unknown, &f.key), &[JSON], &ok);
     assert_eq!(r.status, 404);
     assert!(r.json()["detail"].is_string());
-    let r = request(
-        addr,
-        "POST",
-        &url(&f.id.to_uppercase(), &f.key),
-        &[JSON],
-        &ok,
-    );
+    let r = request(addr, "POST", &url(&f.id.to_uppercase(), &f.key), &[JSON], &ok);
     assert_eq!(r.status, 404);
     assert!(r.header("content-type").unwrap().starts_with("text/html"));
 
     // key missing or wrong → 403 even with an invalid body (the key is checked first)
-    let r = request(
-        addr,
-        "POST",
-        &format!("/api/v1/monitoring/device/{}/", f.id),
-        &[JSON],
-        &ok,
-    );
+    let r = request(addr, "POST", &format!("/api/v1/monitoring/device/{}/", f.id), &[JSON], &ok);
     assert_eq!(r.status, 403);
     assert!(r.json()["detail"].is_string());
-    assert_eq!(
-        request(addr, "POST", &url(&f.id, "nope"), &[JSON], &bad).status,
-        403
-    );
+    assert_eq!(request(addr, "POST", &url(&f.id, "nope"), &[JSON], &bad).status, 403);
 
     // deactivated: wrong key still 403, right key 404; disabled organization: 404
-    assert_eq!(
-        request(addr, "POST", &url(&other["id"], "nope"), &[JSON], &ok).status,
-        403
-    );
-    assert_eq!(
-        request(
-            addr,
-            "POST",
-            &url(&other["id"], &other["key"]),
-            &[JSON],
-            &ok
-        )
-        .status,
-        404
-    );
-    assert_eq!(
-        request(addr, "POST", &url(&gone["id"], &gone["key"]), &[JSON], &ok).status,
-        404
-    );
+    assert_eq!(request(addr, "POST", &url(&other["id"], "nope"), &[JSON], &ok).status, 403);
+    assert_eq!(request(addr, "POST", &url(&other["id"], &other["key"]), &[JSON], &ok).status, 404);
+    assert_eq!(request(addr, "POST", &url(&gone["id"], &gone["key"]), &[JSON], &ok).status, 404);
 
     // schema error: a JSON string naming the path, checked before the time
-    let r = request(
-        addr,
-        "POST",
-        &format!(
-            "/api/v1/monitoring/device/{}/?key={}&time=garbage",
-            f.id, f.key
-        ),
-        &[JSON],
-        &bad,
-    );
+    let r = request(addr, "POST", &format!("/api/v1/monitoring/device/{}/?key={}&time=garbage", f.id, f.key), &[JSON], &bad);
     assert_eq!(r.status, 400);
     let msg = r.json();
     let msg = msg.as_str().expect("a JSON string");
-    assert!(
-        msg.starts_with("Invalid data in \"#/dhcp_leases/0"),
-        "{msg}"
-    );
+    assert!(msg.starts_with("Invalid data in \"#/dhcp_leases/0"), "{msg}");
     assert!(msg.contains("validator says:\n\n"), "{msg}");
 
     // bad time on a valid body
-    let r = request(
-        addr,
-        "POST",
-        &format!(
-            "/api/v1/monitoring/device/{}/?key={}&time=24-11-2026%2010:00:00",
-            f.id, f.key
-        ),
-        &[JSON],
-        &ok,
-    );
+    let r = request(addr, "POST", &format!("/api/v1/monitoring/device/{}/?key={}&time=24-11-2026%2010:00:00", f.id, f.key), &[JSON], &ok);
     assert_eq!(r.status, 400);
-    assert_eq!(
-        r.json(),
-        serde_json::json!({"detail": "Incorrect time format"})
-    );
+    assert_eq!(r.json(), serde_json::json!({"detail": "Incorrect time format"}));
 
     // malformed JSON and a non-JSON content type
     let r = request(addr, "POST", &url(&f.id, &f.key), &[JSON], b"{\"type\": ");
     assert_eq!(r.status, 400);
-    assert!(
-        r.json()["detail"]
-            .as_str()
-            .unwrap()
-            .starts_with("JSON parse error - ")
-    );
-    let r = request(
-        addr,
-        "POST",
-        &url(&f.id, &f.key),
-        &[("Content-Type", "text/plain")],
-        &ok,
-    );
+    assert!(r.json()["detail"].as_str().unwrap().starts_with("JSON parse error - "));
+    let r = request(addr, "POST", &url(&f.id, &f.key), &[("Content-Type", "text/plain")], &ok);
     assert_eq!(r.status, 415);
 
     let status = f.c.stop();
@@ -181,13 +102,7 @@ fn a_device_registers_itself_then_sends() {
     let addr = f.c.start();
     let form = "backend=netjsonconfig.OpenWrt&secret=reg-secret&name=newbie&mac_address=02%3A00%3A00%3Aab%3Acd%3Aef&model=Test+Router&os=OpenWrt+24.10";
     let ct = ("Content-Type", "application/x-www-form-urlencoded");
-    let r = request(
-        addr,
-        "POST",
-        "/controller/device/register/",
-        &[ct],
-        form.as_bytes(),
-    );
+    let r = request(addr, "POST", "/controller/device/register/", &[ct], form.as_bytes());
     assert_eq!(r.status, 201, "{}", r.text());
     assert_eq!(r.header("x-openwisp-controller"), Some("true"));
     let got = fields(&r.text());
@@ -195,43 +110,16 @@ fn a_device_registers_itself_then_sends() {
     assert_eq!(got["hostname"], "newbie");
     assert_eq!(got["is-new"], "1");
     assert_eq!(got["uuid"].len(), 32);
-    let path = format!(
-        "/api/v1/monitoring/device/{}/?key={}&time={TIME}",
-        got["uuid"], got["key"]
-    );
-    assert_eq!(
-        request(addr, "POST", &path, &[JSON], &payload("router-ok.json")).status,
-        200
-    );
+    let path = format!("/api/v1/monitoring/device/{}/?key={}&time={TIME}", got["uuid"], got["key"]);
+    assert_eq!(request(addr, "POST", &path, &[JSON], &payload("router-ok.json")).status, 200);
 
     // the legacy path answers the same way; a wrong secret is refused
-    let r = request(
-        addr,
-        "POST",
-        "/controller/register/",
-        &[ct],
-        form.replace("reg-secret", "wrong").as_bytes(),
-    );
-    assert_eq!(
-        (r.status, r.text().as_str()),
-        (403, "error: unrecognized secret\n")
-    );
+    let r = request(addr, "POST", "/controller/register/", &[ct], form.replace("reg-secret", "wrong").as_bytes());
+    assert_eq!((r.status, r.text().as_str()), (403, "error: unrecognized secret\n"));
     assert_eq!(r.header("x-openwisp-controller"), Some("true"));
-    let r = request(
-        addr,
-        "POST",
-        "/controller/register/",
-        &[ct],
-        b"secret=reg-secret",
-    );
-    assert_eq!(
-        (r.status, r.text().as_str()),
-        (400, "error: missing required parameter \"name\"\n")
-    );
+    let r = request(addr, "POST", "/controller/register/", &[ct], b"secret=reg-secret");
+    assert_eq!((r.status, r.text().as_str()), (400, "error: missing required parameter \"name\"\n"));
     f.c.stop();
     let listed = f.c.cli(&["device", "list", "--org", "acme"]);
-    assert!(
-        listed.contains("newbie") && listed.contains("02:00:00:AB:CD:EF"),
-        "{listed}"
-    );
+    assert!(listed.contains("newbie") && listed.contains("02:00:00:AB:CD:EF"), "{listed}");
 }
