@@ -6,7 +6,7 @@
 mod bench;
 
 use edgemon_agent::collect::{Collected, collect};
-use edgemon_agent::source::{Bundle, Live, Recorder, Source};
+use edgemon_agent::source::{Bundle, Live, Recorder, Sim, Source, SystemClock};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -14,6 +14,7 @@ use std::time::Duration;
 
 const USAGE: &str = "usage:
   edgemon-agent collect --once [--pretty] [--from DIR]   print one NetJSON sample
+  edgemon-agent collect --once [--pretty] --simulate N   ... of simulated OpenWrt router N (docs/demo.md)
   edgemon-agent capture --out DIR                        record every raw source into DIR
   edgemon-agent bench-collect [--runs N]                 CPU time per collection, peak RSS
   edgemon-agent --version | --help";
@@ -22,9 +23,17 @@ const USAGE: &str = "usage:
 const CPU_GAP: Duration = Duration::from_millis(250);
 
 enum Cmd {
-    Collect { pretty: bool, from: Option<PathBuf> },
-    Capture { out: PathBuf },
-    Bench { runs: u32 },
+    Collect {
+        pretty: bool,
+        from: Option<PathBuf>,
+        simulate: Option<u64>,
+    },
+    Capture {
+        out: PathBuf,
+    },
+    Bench {
+        runs: u32,
+    },
     Version,
     Help,
 }
@@ -42,11 +51,13 @@ fn parse_args() -> Result<Cmd, lexopt::Error> {
     };
     let (mut once, mut pretty, mut from, mut out) = (false, false, None, None);
     let mut runs = 20;
+    let mut simulate = None;
     while let Some(arg) = p.next()? {
         match arg {
             Long("once") if sub == "collect" => once = true,
             Long("pretty") if sub == "collect" => pretty = true,
             Long("from") if sub == "collect" => from = Some(PathBuf::from(p.value()?)),
+            Long("simulate") if sub == "collect" => simulate = Some(p.value()?.parse()?),
             Long("out") if sub == "capture" => out = Some(PathBuf::from(p.value()?)),
             Long("runs") if sub == "bench-collect" => runs = p.value()?.parse()?,
             Long("help") | Short('h') => return Ok(Cmd::Help),
@@ -56,7 +67,14 @@ fn parse_args() -> Result<Cmd, lexopt::Error> {
     match sub.as_str() {
         // The periodic daemon is the next step; `--once` is required so that adding it
         // later does not change what a bare `collect` means.
-        "collect" if once => Ok(Cmd::Collect { pretty, from }),
+        "collect" if once && from.is_some() && simulate.is_some() => {
+            Err("`--from` and `--simulate` are exclusive".into())
+        }
+        "collect" if once => Ok(Cmd::Collect {
+            pretty,
+            from,
+            simulate,
+        }),
         "collect" => Err("`collect` needs --once (the periodic mode is not built yet)".into()),
         "capture" => out
             .map(|out| Cmd::Capture { out })
@@ -103,14 +121,19 @@ fn main() -> ExitCode {
             );
             ExitCode::SUCCESS
         }
-        Cmd::Collect { pretty, from } => {
-            let src: Box<dyn Source> = match from {
-                Some(dir) if !dir.is_dir() => {
+        Cmd::Collect {
+            pretty,
+            from,
+            simulate,
+        } => {
+            let src: Box<dyn Source> = match (from, simulate) {
+                (_, Some(seed)) => Box::new(Sim::new(seed, SystemClock)),
+                (Some(dir), None) if !dir.is_dir() => {
                     eprintln!("edgemon-agent: bundle {} is not a directory", dir.display());
                     return ExitCode::from(2);
                 }
-                Some(dir) => Box::new(Bundle::new(dir)),
-                None => Box::new(Live::default()),
+                (Some(dir), None) => Box::new(Bundle::new(dir)),
+                (None, None) => Box::new(Live::default()),
             };
             print_sample(&collect(src.as_ref(), CPU_GAP), pretty)
         }

@@ -1,4 +1,5 @@
-//! Where raw observations come from: the live system, or a capture bundle recorded from one.
+//! Where raw observations come from: the live system, a capture bundle recorded from one,
+//! or a simulated OpenWrt router ([`sim`]).
 //!
 //! Parsers never touch the system; collectors ask a [`Source`] for text (file contents,
 //! command output) and hand it to the parsers. Swapping the source is how the same code
@@ -6,9 +7,11 @@
 
 mod bundle;
 mod live;
+pub mod sim;
 
 pub use bundle::{Bundle, Recorder};
 pub use live::Live;
+pub use sim::{Clock, Sim, SystemClock};
 
 use std::time::Duration;
 
