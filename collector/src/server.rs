@@ -108,6 +108,7 @@ pub async fn serve(
         registry: stores.registry.clone(),
         pipeline,
         tsdb,
+        embedded: Some(stores.embedded.clone()),
         retry_after_s: config.ingest.retry_after_s,
     };
     let app = router(state, config.http.max_body_bytes);

@@ -172,6 +172,16 @@ fn checks_follow_the_reference_order() {
     );
     assert_eq!(r.status, 415);
 
+    // the collector's own figures: three samples accepted, none refused, three devices
+    let m = request(addr, "GET", "/metrics", &[], b"").text();
+    for expected in [
+        "edgemon_ingest_accepted_total 3\n",
+        "edgemon_ingest_rejected_full_total 0\n",
+        "edgemon_registry_devices 3\n",
+    ] {
+        assert!(m.contains(expected), "{expected:?} not in:\n{m}");
+    }
+
     let status = f.c.stop();
     assert!(status.success(), "collector exited with {status}");
 }

@@ -1,6 +1,7 @@
 //! The HTTP API: routes and shared state. Handlers are thin: they check, then call the
 //! registry or the ingest pipeline.
 
+mod metrics;
 mod openwisp;
 mod register;
 mod reply;
@@ -8,6 +9,7 @@ mod reply;
 use crate::ingest::Pipeline;
 use crate::registry::Registry;
 use crate::tsdb::TimeSeries;
+use crate::tsdb::embedded::EmbeddedStore;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
 use axum::routing::{get, post};
@@ -19,6 +21,8 @@ pub struct AppState {
     pub registry: Arc<Registry>,
     pub pipeline: Pipeline,
     pub tsdb: Arc<dyn TimeSeries>,
+    /// The embedded store, when it is the backend (for its figures on `/metrics`).
+    pub embedded: Option<Arc<EmbeddedStore>>,
     pub retry_after_s: u32,
 }
 
@@ -32,6 +36,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .route("/controller/device/register/", post(register::register))
         .route("/controller/register/", post(register::register))
         .route("/healthz", get(|| async { "ok\n" }))
+        .route("/metrics", get(metrics::metrics))
         .fallback(reply::not_found_html)
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .with_state(state)

@@ -1,0 +1,93 @@
+//! `GET /metrics`: the collector's own figures in the Prometheus text format.
+
+use super::AppState;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
+use std::fmt::Write as _;
+use std::sync::atomic::Ordering;
+
+fn line(out: &mut String, name: &str, kind: &str, help: &str, value: u64) {
+    let _ = write!(
+        out,
+        "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}\n"
+    );
+}
+
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    let s = &state.pipeline.stats;
+    let mut out = String::new();
+    let counters = [
+        (
+            "edgemon_ingest_accepted_total",
+            "Samples accepted into the ingest queue.",
+            &s.accepted,
+        ),
+        (
+            "edgemon_ingest_rejected_full_total",
+            "Samples refused with 429 because the queue was full.",
+            &s.rejected_full,
+        ),
+        (
+            "edgemon_ingest_stored_total",
+            "Samples derived and written to the time-series store.",
+            &s.stored,
+        ),
+        (
+            "edgemon_ingest_points_total",
+            "Time-series points written.",
+            &s.points,
+        ),
+        (
+            "edgemon_ingest_write_failures_total",
+            "Failed time-series writes (each retried).",
+            &s.write_failures,
+        ),
+    ];
+    for (name, help, v) in counters {
+        line(&mut out, name, "counter", help, v.load(Ordering::Relaxed));
+    }
+    line(
+        &mut out,
+        "edgemon_ingest_queue_depth",
+        "gauge",
+        "Samples waiting in the ingest queue.",
+        state.pipeline.depth() as u64,
+    );
+    if let Some(store) = &state.embedded {
+        let st = store.stats();
+        line(
+            &mut out,
+            "edgemon_tsdb_commits_total",
+            "counter",
+            "Write transactions of the embedded store.",
+            st.write_commits.load(Ordering::Relaxed),
+        );
+        line(
+            &mut out,
+            "edgemon_tsdb_points_written_total",
+            "counter",
+            "Points committed by the embedded store.",
+            st.points_written.load(Ordering::Relaxed),
+        );
+        if let Ok(size) = store.file_size() {
+            line(
+                &mut out,
+                "edgemon_tsdb_file_bytes",
+                "gauge",
+                "Size of the embedded store's file.",
+                size,
+            );
+        }
+    }
+    if let Ok(devices) = state.registry.devices(None) {
+        line(
+            &mut out,
+            "edgemon_registry_devices",
+            "gauge",
+            "Devices in the registry.",
+            devices.len() as u64,
+        );
+    }
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response()
+}
