@@ -185,6 +185,7 @@ fn network(cx: &mut Ctx, mut doc: DeviceMonitoring) -> DeviceMonitoring {
     match dump.and_then(|t| cx.keep("ubus network.interface dump", ubus_network::parse_dump(&t))) {
         Some(logical) => {
             let (servers, search) = netifd_addresses(cx, &mut ifaces, &logical);
+            extra_kernel_addresses(cx, &mut ifaces);
             doc.dns_servers = (!servers.is_empty()).then_some(servers);
             doc.dns_search = (!search.is_empty()).then_some(search);
         }
@@ -398,6 +399,28 @@ fn kernel_addresses(cx: &mut Ctx, ifaces: &mut BTreeMap<String, Interface>) {
     }
 }
 
+/// On OpenWrt, the addresses the kernel has and netifd does not list (IPv6 link-local,
+/// addresses added by hand), as the reference adds them from getifaddrs. netifd's entries
+/// win; the kernel's get `proto` from the `dynamic` flag and no gateway. BusyBox `ip` has
+/// no `-json` (needs `ip-full`), so a failing `ip -json addr show` is skipped quietly.
+fn extra_kernel_addresses(cx: &mut Ctx, ifaces: &mut BTreeMap<String, Interface>) {
+    let Ok(text) = cx.src.run(&["ip", "-json", "addr", "show"]) else {
+        return;
+    };
+    let none = BTreeMap::new();
+    let Some(mut kernel) = cx.keep(
+        "ip -json addr show",
+        ipaddr::parse_addrs(&text, &none, &none),
+    ) else {
+        return;
+    };
+    for (name, iface) in ifaces.iter_mut() {
+        if let Some(k) = kernel.remove(name) {
+            ipaddr::merge(iface.addresses.get_or_insert_with(Vec::new), k);
+        }
+    }
+}
+
 fn neighbors(cx: &mut Ctx) -> Option<Vec<edgemon_shared::netjson::Neighbor>> {
     let json = cx
         .run(&["ip", "-json", "neigh"])
@@ -430,3 +453,7 @@ fn ntp_synced(cx: &mut Ctx) -> Option<bool> {
         .ok()
         .map(|_| true)
 }
+
+#[cfg(test)]
+#[path = "sample_tests.rs"]
+mod tests;
