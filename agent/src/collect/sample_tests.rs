@@ -113,3 +113,95 @@ fn busybox_ip_without_json_costs_nothing_but_garbage_is_reported() {
     assert!(c.warnings[0].starts_with("ip -json addr show:"));
     assert_eq!(iface(&c.doc, "br-lan").unwrap().addresses.as_ref().unwrap().len(), 2);
 }
+
+const MM0: &str = "/org/freedesktop/ModemManager1/Modem/0";
+const USB: &str = "/sys/devices/usb2/2-1";
+
+fn modem_json(device: &str, net: &str) -> String {
+    format!(
+        r#"{{"modem":{{"3gpp":{{"imei":"123456789012345","operator-code":"22201",
+        "operator-name":"Op"}},"generic":{{"state":"connected","power-state":"on",
+        "manufacturer":"Acme","model":"X1","device":"{device}","primary-port":"cdc-wdm0",
+        "ports":["cdc-wdm0 (qmi)","{net} (net)"]}}}}}}"#
+    )
+}
+
+fn mm_devices() -> Fake {
+    Fake::default().cmd(
+        "ubus call network.device status",
+        r#"{"wwan0":{"type":"Network device","up":true,"present":true}}"#,
+    )
+}
+
+#[test]
+fn a_modem_netifd_does_not_drive_is_found_through_mmcli_list() {
+    let f = mm_devices()
+        .cmd("ubus call network.interface dump", r#"{"interface":[]}"#)
+        .cmd("mmcli -L -J", &format!(r#"{{"modem-list":["{MM0}"]}}"#))
+        .cmd(&format!("mmcli -J -m {MM0}"), &modem_json(USB, "wwan0"))
+        .cmd(
+            &format!("mmcli -J -m {MM0} --signal-get"),
+            r#"{"modem":{"signal":{"lte":{"rsrp":"-90.00"}}}}"#,
+        );
+    let c = collect(&f, Duration::ZERO);
+    assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+    let w = iface(&c.doc, "wwan0").unwrap();
+    assert_eq!(w.kind.as_deref(), Some("modem-manager"));
+    let m = w.mobile.as_ref().unwrap();
+    assert_eq!(m.imei, "123456789012345");
+    assert_eq!(m.signal.as_ref().unwrap().lte.as_ref().unwrap().rsrp, Some(-90.0));
+}
+
+#[test]
+fn a_modem_without_its_interface_gets_one_named_after_its_net_port() {
+    let f = Fake::default()
+        .cmd("mmcli -L -J", &format!(r#"{{"modem-list":["{MM0}"]}}"#))
+        .cmd(&format!("mmcli -J -m {MM0}"), &modem_json(USB, "wwan7"));
+    let c = collect(&f, Duration::ZERO);
+    let names: Vec<_> = c.doc.interfaces.iter().flatten().map(|i| i.name.as_str()).collect();
+    assert_eq!(names, ["wwan7"]);
+    let w = iface(&c.doc, "wwan7").unwrap();
+    assert_eq!(w.mobile.as_ref().unwrap().model, "X1");
+    assert!(w.mobile.as_ref().unwrap().signal.is_none());
+    let v = serde_json::to_value(&c.doc).unwrap();
+    edgemon_shared::validate::validate(&v).unwrap();
+}
+
+#[test]
+fn a_modem_netifd_reported_is_not_reported_twice() {
+    let f = mm_devices()
+        .cmd(
+            "ubus call network.interface dump",
+            r#"{"interface":[{"interface":"mobile","l3_device":"wwan0","proto":"modemmanager"}]}"#,
+        )
+        .file(
+            "/etc/config/network",
+            &format!("config interface 'mobile'\n\toption proto 'modemmanager'\n\toption device '{USB}'\n"),
+        )
+        .cmd(&format!("mmcli -J -m {USB}"), &modem_json(USB, "wwan0"))
+        .cmd("mmcli -L -J", &format!(r#"{{"modem-list":["{MM0}"]}}"#))
+        .cmd(&format!("mmcli -J -m {MM0}"), &modem_json(USB, "wwan9"));
+    let c = collect(&f, Duration::ZERO);
+    assert!(c.warnings.is_empty(), "{:?}", c.warnings);
+    assert!(iface(&c.doc, "wwan0").unwrap().mobile.is_some());
+    assert!(iface(&c.doc, "wwan9").is_none());
+}
+
+#[test]
+fn a_broken_modem_list_or_modem_costs_only_the_modem() {
+    let c = collect(&mm_devices().cmd("mmcli -L -J", "{\"modem-list\":["), Duration::ZERO);
+    assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+    assert!(c.warnings[0].starts_with("mmcli -L -J:"));
+    assert!(iface(&c.doc, "wwan0").unwrap().mobile.is_none());
+
+    let f = mm_devices()
+        .cmd("mmcli -L -J", &format!(r#"{{"modem-list":["{MM0}"]}}"#))
+        .cmd(&format!("mmcli -J -m {MM0}"), r#"{"modem":{"generic":{}}}"#);
+    let c = collect(&f, Duration::ZERO);
+    assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+    assert!(c.warnings[0].contains("no port"));
+    assert_eq!(c.doc.interfaces.unwrap().len(), 1);
+
+    let c = collect(&mm_devices().fail("mmcli -L -J"), Duration::ZERO);
+    assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
+}
