@@ -2,7 +2,7 @@
 //! A source that fails is skipped with a warning naming it; the sample is still produced.
 
 use super::{
-    cpu, dhcp, disk, ipaddr, loadavg, meminfo, modem, neigh, netdev, sysfs, ubus_network,
+    cpu, dhcp, disk, ipaddr, loadavg, meminfo, modem, neigh, netdev, ntp, sysfs, ubus_network,
     ubus_system, uci, wireless,
 };
 use crate::source::{Source, SourceError};
@@ -501,12 +501,19 @@ fn leases(cx: &mut Ctx) -> Option<Vec<edgemon_shared::netjson::DhcpLease>> {
     (!leases.is_empty()).then_some(leases)
 }
 
-/// systemd-timesyncd's flag file; unknown (absent) elsewhere rather than a guess.
+/// The kernel's `STA_UNSYNC` bit through BusyBox `adjtimex` (any NTP client, OpenWrt's
+/// sysntpd included); without that applet, systemd-timesyncd's flag file (present = synced);
+/// unknown (absent) otherwise rather than a guess.
 fn ntp_synced(cx: &mut Ctx) -> Option<bool> {
-    cx.src
-        .read("/run/systemd/timesync/synchronized")
-        .ok()
-        .map(|_| true)
+    let kernel = cx
+        .run(&["adjtimex"])
+        .and_then(|t| cx.keep("adjtimex", ntp::parse_adjtimex(&t)));
+    kernel.or_else(|| {
+        cx.src
+            .read("/run/systemd/timesync/synchronized")
+            .ok()
+            .map(|_| true)
+    })
 }
 
 #[cfg(test)]

@@ -205,3 +205,33 @@ fn a_broken_modem_list_or_modem_costs_only_the_modem() {
     let c = collect(&mm_devices().fail("mmcli -L -J"), Duration::ZERO);
     assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
 }
+
+fn ntp(f: &Fake) -> (Option<bool>, Vec<String>) {
+    let c = collect(f, Duration::ZERO);
+    (c.doc.edgemon.unwrap().ntp_synced, c.warnings)
+}
+
+#[test]
+fn ntp_state_from_the_kernel_then_timesyncd_else_unknown() {
+    let synced = "    status:       8193 (PLL | NANO)\n";
+    let unsynced = "    status:       8257 (PLL | UNSYNC | NANO)\n";
+    assert_eq!(ntp(&Fake::default().cmd("adjtimex", synced)), (Some(true), vec![]));
+    assert_eq!(ntp(&Fake::default().cmd("adjtimex", unsynced)), (Some(false), vec![]));
+    // The kernel's word beats timesyncd's flag file.
+    let both = Fake::default()
+        .cmd("adjtimex", unsynced)
+        .file("/run/systemd/timesync/synchronized", "");
+    assert_eq!(ntp(&both).0, Some(false));
+    let timesyncd = Fake::default().file("/run/systemd/timesync/synchronized", "");
+    assert_eq!(ntp(&timesyncd), (Some(true), vec![]));
+    assert_eq!(ntp(&Fake::default()), (None, vec![]));
+}
+
+#[test]
+fn a_broken_adjtimex_is_unknown_with_a_warning() {
+    let (state, warnings) = ntp(&Fake::default().cmd("adjtimex", "    mode:  0\n"));
+    assert_eq!(state, None);
+    assert!(warnings[0].starts_with("adjtimex:"), "{warnings:?}");
+    let (state, warnings) = ntp(&Fake::default().fail("adjtimex"));
+    assert_eq!((state, warnings.len()), (None, 1));
+}
