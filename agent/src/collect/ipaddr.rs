@@ -128,7 +128,10 @@ mod tests {
     #[test]
     fn merge_into_nothing_takes_everything_and_odd_text_compares_as_text() {
         let mut none = Vec::new();
-        merge(&mut none, vec![addr("not-an-ip", "static"), addr("not-an-ip", "x")]);
+        merge(
+            &mut none,
+            vec![addr("not-an-ip", "static"), addr("not-an-ip", "x")],
+        );
         assert_eq!(none.len(), 1);
         assert_eq!(none[0].proto, "static");
     }

@@ -186,7 +186,10 @@ mod tests {
         assert_eq!(p.device.as_deref(), Some("/sys/devices/usb1/1-1"));
         assert_eq!(p.net, ["wwan0", "wwan1"]);
         assert_eq!(p.interface(|n| n == "wwan1").as_deref(), Some("wwan1"));
-        assert_eq!(p.interface(|n| n == "cdc-wdm0").as_deref(), Some("cdc-wdm0"));
+        assert_eq!(
+            p.interface(|n| n == "cdc-wdm0").as_deref(),
+            Some("cdc-wdm0")
+        );
         assert_eq!(p.interface(|_| false).as_deref(), Some("wwan0"));
     }
 

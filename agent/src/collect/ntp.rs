@@ -21,7 +21,7 @@ pub fn parse_adjtimex(text: &str) -> Result<bool, ParseError> {
     let number = line.split_whitespace().next().unwrap_or("");
     let status: i64 = number
         .parse()
-        .map_err(|_| ParseError::new(format!("status `{}` is not a number", number)))?;
+        .map_err(|_| ParseError::new(format!("status `{number}` is not a number")))?;
     Ok(status & (STA_UNSYNC | STA_CLOCKERR) == 0)
 }
 
@@ -44,7 +44,10 @@ mod tests {
     #[test]
     fn unsync_or_clock_error_is_not() {
         assert_eq!(parse_adjtimex(&output("64 (UNSYNC)")), Ok(false));
-        assert_eq!(parse_adjtimex(&output("8257 (PLL | UNSYNC | NANO)")), Ok(false));
+        assert_eq!(
+            parse_adjtimex(&output("8257 (PLL | UNSYNC | NANO)")),
+            Ok(false)
+        );
         assert_eq!(parse_adjtimex(&output("4097 (PLL | CLOCKERR)")), Ok(false));
     }
 

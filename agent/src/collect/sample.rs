@@ -394,8 +394,9 @@ fn listed_modems(cx: &mut Ctx, ifaces: &mut BTreeMap<String, Interface>, reporte
             continue;
         }
         let Some(name) = ports.interface(|n| ifaces.contains_key(n)) else {
-            cx.warnings
-                .push(format!("mmcli -m {path}: the modem has no port to name its interface"));
+            cx.warnings.push(format!(
+                "mmcli -m {path}: the modem has no port to name its interface"
+            ));
             continue;
         };
         if ifaces.get(&name).is_some_and(|i| i.mobile.is_some()) {
@@ -414,11 +415,7 @@ fn listed_modems(cx: &mut Ctx, ifaces: &mut BTreeMap<String, Interface>, reporte
 }
 
 /// `mobile` from a modem's `mmcli -J -m` answer `info` plus its `--signal-get`.
-fn mobile_from(
-    cx: &mut Ctx,
-    modem: &str,
-    info: &str,
-) -> Option<edgemon_shared::netjson::Mobile> {
+fn mobile_from(cx: &mut Ctx, modem: &str, info: &str) -> Option<edgemon_shared::netjson::Mobile> {
     let mut m = cx.keep(&format!("mmcli -m {modem}"), modem::parse_modem(info))?;
     let signal = cx.run(&["mmcli", "-J", "-m", modem, "--signal-get"]);
     m.signal = signal

@@ -19,8 +19,10 @@ impl Fake {
         self
     }
     fn fail(mut self, line: &str) -> Self {
-        self.commands
-            .insert(line.to_owned(), Err(SourceError::Failed(format!("{line}: exit 1"))));
+        self.commands.insert(
+            line.to_owned(),
+            Err(SourceError::Failed(format!("{line}: exit 1"))),
+        );
         self
     }
     fn file(mut self, path: &str, text: &str) -> Self {
@@ -81,7 +83,10 @@ fn openwrt() -> Fake {
 
 #[test]
 fn kernel_addresses_netifd_does_not_list_are_merged_on_openwrt() {
-    let c = collect(&openwrt().cmd("ip -json addr show", IP_ADDR), Duration::ZERO);
+    let c = collect(
+        &openwrt().cmd("ip -json addr show", IP_ADDR),
+        Duration::ZERO,
+    );
     assert!(c.warnings.is_empty(), "{:?}", c.warnings);
     let lan = iface(&c.doc, "br-lan").unwrap().addresses.clone().unwrap();
     let got: Vec<_> = lan
@@ -105,13 +110,32 @@ fn kernel_addresses_netifd_does_not_list_are_merged_on_openwrt() {
 fn busybox_ip_without_json_costs_nothing_but_garbage_is_reported() {
     let c = collect(&openwrt().fail("ip -json addr show"), Duration::ZERO);
     assert!(c.warnings.is_empty(), "{:?}", c.warnings);
-    assert_eq!(iface(&c.doc, "br-lan").unwrap().addresses.as_ref().unwrap().len(), 2);
+    assert_eq!(
+        iface(&c.doc, "br-lan")
+            .unwrap()
+            .addresses
+            .as_ref()
+            .unwrap()
+            .len(),
+        2
+    );
     assert!(iface(&c.doc, "eth1").unwrap().addresses.is_none());
 
-    let c = collect(&openwrt().cmd("ip -json addr show", &IP_ADDR[..40]), Duration::ZERO);
+    let c = collect(
+        &openwrt().cmd("ip -json addr show", &IP_ADDR[..40]),
+        Duration::ZERO,
+    );
     assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
     assert!(c.warnings[0].starts_with("ip -json addr show:"));
-    assert_eq!(iface(&c.doc, "br-lan").unwrap().addresses.as_ref().unwrap().len(), 2);
+    assert_eq!(
+        iface(&c.doc, "br-lan")
+            .unwrap()
+            .addresses
+            .as_ref()
+            .unwrap()
+            .len(),
+        2
+    );
 }
 
 const MM0: &str = "/org/freedesktop/ModemManager1/Modem/0";
@@ -149,7 +173,10 @@ fn a_modem_netifd_does_not_drive_is_found_through_mmcli_list() {
     assert_eq!(w.kind.as_deref(), Some("modem-manager"));
     let m = w.mobile.as_ref().unwrap();
     assert_eq!(m.imei, "123456789012345");
-    assert_eq!(m.signal.as_ref().unwrap().lte.as_ref().unwrap().rsrp, Some(-90.0));
+    assert_eq!(
+        m.signal.as_ref().unwrap().lte.as_ref().unwrap().rsrp,
+        Some(-90.0)
+    );
 }
 
 #[test]
@@ -158,7 +185,13 @@ fn a_modem_without_its_interface_gets_one_named_after_its_net_port() {
         .cmd("mmcli -L -J", &format!(r#"{{"modem-list":["{MM0}"]}}"#))
         .cmd(&format!("mmcli -J -m {MM0}"), &modem_json(USB, "wwan7"));
     let c = collect(&f, Duration::ZERO);
-    let names: Vec<_> = c.doc.interfaces.iter().flatten().map(|i| i.name.as_str()).collect();
+    let names: Vec<_> = c
+        .doc
+        .interfaces
+        .iter()
+        .flatten()
+        .map(|i| i.name.as_str())
+        .collect();
     assert_eq!(names, ["wwan7"]);
     let w = iface(&c.doc, "wwan7").unwrap();
     assert_eq!(w.mobile.as_ref().unwrap().model, "X1");
@@ -189,7 +222,10 @@ fn a_modem_netifd_reported_is_not_reported_twice() {
 
 #[test]
 fn a_broken_modem_list_or_modem_costs_only_the_modem() {
-    let c = collect(&mm_devices().cmd("mmcli -L -J", "{\"modem-list\":["), Duration::ZERO);
+    let c = collect(
+        &mm_devices().cmd("mmcli -L -J", "{\"modem-list\":["),
+        Duration::ZERO,
+    );
     assert_eq!(c.warnings.len(), 1, "{:?}", c.warnings);
     assert!(c.warnings[0].starts_with("mmcli -L -J:"));
     assert!(iface(&c.doc, "wwan0").unwrap().mobile.is_none());
@@ -215,8 +251,14 @@ fn ntp(f: &Fake) -> (Option<bool>, Vec<String>) {
 fn ntp_state_from_the_kernel_then_timesyncd_else_unknown() {
     let synced = "    status:       8193 (PLL | NANO)\n";
     let unsynced = "    status:       8257 (PLL | UNSYNC | NANO)\n";
-    assert_eq!(ntp(&Fake::default().cmd("adjtimex", synced)), (Some(true), vec![]));
-    assert_eq!(ntp(&Fake::default().cmd("adjtimex", unsynced)), (Some(false), vec![]));
+    assert_eq!(
+        ntp(&Fake::default().cmd("adjtimex", synced)),
+        (Some(true), vec![])
+    );
+    assert_eq!(
+        ntp(&Fake::default().cmd("adjtimex", unsynced)),
+        (Some(false), vec![])
+    );
     // The kernel's word beats timesyncd's flag file.
     let both = Fake::default()
         .cmd("adjtimex", unsynced)
