@@ -72,9 +72,69 @@ pub fn parse_addrs(
     Ok(out)
 }
 
+/// Appends the kernel's addresses that `into` (netifd's, which carry proto and gateway) does
+/// not already list. Addresses are compared as IPs, so `fe80::1` and `fe80:0::1` are one.
+pub fn merge(into: &mut Vec<Address>, kernel: Vec<Address>) {
+    let key = |a: &Address| {
+        a.address
+            .parse::<std::net::IpAddr>()
+            .map_or_else(|_| a.address.clone(), |ip| ip.to_string())
+    };
+    for a in kernel {
+        let k = key(&a);
+        if !into.iter().any(|x| key(x) == k) {
+            into.push(a);
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn addr(address: &str, proto: &str) -> Address {
+        Address {
+            address: address.to_owned(),
+            mask: 64,
+            family: "ipv6".to_owned(),
+            proto: proto.to_owned(),
+            gateway: None,
+            extra: edgemon_shared::netjson::Extra::new(),
+        }
+    }
+
+    #[test]
+    fn merge_keeps_netifd_entries_and_adds_only_new_addresses() {
+        let mut netifd = vec![addr("2001:db8::1", "dhcp")];
+        netifd[0].gateway = Some("fe80::1".into());
+        merge(
+            &mut netifd,
+            vec![
+                addr("2001:db8:0::1", "static"),
+                addr("fe80::2", "static"),
+                addr("fe80::2", "static"),
+            ],
+        );
+        let got: Vec<_> = netifd
+            .iter()
+            .map(|a| (a.address.as_str(), a.proto.as_str(), a.gateway.is_some()))
+            .collect();
+        assert_eq!(
+            got,
+            [("2001:db8::1", "dhcp", true), ("fe80::2", "static", false)]
+        );
+    }
+
+    #[test]
+    fn merge_into_nothing_takes_everything_and_odd_text_compares_as_text() {
+        let mut none = Vec::new();
+        merge(
+            &mut none,
+            vec![addr("not-an-ip", "static"), addr("not-an-ip", "x")],
+        );
+        assert_eq!(none.len(), 1);
+        assert_eq!(none[0].proto, "static");
+    }
 
     #[test]
     fn addresses_with_per_family_gateways() {

@@ -2,7 +2,7 @@
 //! A source that fails is skipped with a warning naming it; the sample is still produced.
 
 use super::{
-    cpu, dhcp, disk, ipaddr, loadavg, meminfo, modem, neigh, netdev, sysfs, ubus_network,
+    cpu, dhcp, disk, ipaddr, loadavg, meminfo, modem, neigh, netdev, ntp, sysfs, ubus_network,
     ubus_system, uci, wireless,
 };
 use crate::source::{Source, SourceError};
@@ -182,14 +182,17 @@ fn network(cx: &mut Ctx, mut doc: DeviceMonitoring) -> DeviceMonitoring {
     kernel_interfaces(cx, &mut ifaces);
     wifi(cx, &mut ifaces);
     let dump = cx.ubus("network.interface", "dump", None);
+    let mut modems = Vec::new();
     match dump.and_then(|t| cx.keep("ubus network.interface dump", ubus_network::parse_dump(&t))) {
         Some(logical) => {
-            let (servers, search) = netifd_addresses(cx, &mut ifaces, &logical);
+            let (servers, search) = netifd_addresses(cx, &mut ifaces, &logical, &mut modems);
+            extra_kernel_addresses(cx, &mut ifaces);
             doc.dns_servers = (!servers.is_empty()).then_some(servers);
             doc.dns_search = (!search.is_empty()).then_some(search);
         }
         None => kernel_addresses(cx, &mut ifaces),
     }
+    listed_modems(cx, &mut ifaces, &modems);
     doc.interfaces = (!ifaces.is_empty()).then(|| ifaces.into_values().collect());
     doc
 }
@@ -300,11 +303,13 @@ fn wifi(cx: &mut Ctx, ifaces: &mut BTreeMap<String, Interface>) {
     }
 }
 
-/// Addresses, STP and modems from netifd's logical interfaces; returns the DNS lists.
+/// Addresses, STP and modems from netifd's logical interfaces; returns the DNS lists and
+/// adds the modems it reported (their `option device`) to `modems`.
 fn netifd_addresses(
     cx: &mut Ctx,
     ifaces: &mut BTreeMap<String, Interface>,
     logical: &[ubus_network::LogicalInterface],
+    modems: &mut Vec<String>,
 ) -> (Vec<String>, Vec<String>) {
     let network = cx.uci("network");
     let (mut servers, mut search) = (Vec::new(), Vec::new());
@@ -354,6 +359,7 @@ fn netifd_addresses(
             if let Some(modem) = modem {
                 iface.kind = Some("modem-manager".into());
                 iface.mobile = mobile(cx, modem);
+                modems.push(modem.to_owned());
             }
         }
     }
@@ -363,7 +369,54 @@ fn netifd_addresses(
 /// A modem that fails to answer costs its `mobile` object only, never the sample.
 fn mobile(cx: &mut Ctx, modem: &str) -> Option<edgemon_shared::netjson::Mobile> {
     let info = cx.run(&["mmcli", "-J", "-m", modem])?;
-    let mut m = cx.keep(&format!("mmcli -m {modem}"), modem::parse_modem(&info))?;
+    mobile_from(cx, modem, &info)
+}
+
+/// Modems ModemManager knows (`mmcli -L -J`) that no netifd `proto modemmanager` interface
+/// reported (a modem driven by another proto, or a host without netifd). Each one's data
+/// goes to the interface named after its net port (else its primary port); when the kernel
+/// has no such interface, one named after the port is added, with only `type` and `mobile`.
+fn listed_modems(cx: &mut Ctx, ifaces: &mut BTreeMap<String, Interface>, reported: &[String]) {
+    let Some(list) = cx.run(&["mmcli", "-L", "-J"]) else {
+        return;
+    };
+    let Some(paths) = cx.keep("mmcli -L -J", modem::parse_list(&list)) else {
+        return;
+    };
+    for path in paths {
+        let Some(info) = cx.run(&["mmcli", "-J", "-m", &path]) else {
+            continue;
+        };
+        let Some(ports) = cx.keep(&format!("mmcli -m {path}"), modem::parse_ports(&info)) else {
+            continue;
+        };
+        if ports.device.as_ref().is_some_and(|d| reported.contains(d)) {
+            continue;
+        }
+        let Some(name) = ports.interface(|n| ifaces.contains_key(n)) else {
+            cx.warnings.push(format!(
+                "mmcli -m {path}: the modem has no port to name its interface"
+            ));
+            continue;
+        };
+        if ifaces.get(&name).is_some_and(|i| i.mobile.is_some()) {
+            continue;
+        }
+        let Some(m) = mobile_from(cx, &path, &info) else {
+            continue;
+        };
+        let iface = ifaces.entry(name.clone()).or_insert_with(|| Interface {
+            name,
+            ..Interface::default()
+        });
+        iface.kind = Some("modem-manager".into());
+        iface.mobile = Some(m);
+    }
+}
+
+/// `mobile` from a modem's `mmcli -J -m` answer `info` plus its `--signal-get`.
+fn mobile_from(cx: &mut Ctx, modem: &str, info: &str) -> Option<edgemon_shared::netjson::Mobile> {
+    let mut m = cx.keep(&format!("mmcli -m {modem}"), modem::parse_modem(info))?;
     let signal = cx.run(&["mmcli", "-J", "-m", modem, "--signal-get"]);
     m.signal = signal
         .and_then(|t| {
@@ -398,6 +451,28 @@ fn kernel_addresses(cx: &mut Ctx, ifaces: &mut BTreeMap<String, Interface>) {
     }
 }
 
+/// On OpenWrt, the addresses the kernel has and netifd does not list (IPv6 link-local,
+/// addresses added by hand), as the reference adds them from getifaddrs. netifd's entries
+/// win; the kernel's get `proto` from the `dynamic` flag and no gateway. BusyBox `ip` has
+/// no `-json` (needs `ip-full`), so a failing `ip -json addr show` is skipped quietly.
+fn extra_kernel_addresses(cx: &mut Ctx, ifaces: &mut BTreeMap<String, Interface>) {
+    let Ok(text) = cx.src.run(&["ip", "-json", "addr", "show"]) else {
+        return;
+    };
+    let none = BTreeMap::new();
+    let Some(mut kernel) = cx.keep(
+        "ip -json addr show",
+        ipaddr::parse_addrs(&text, &none, &none),
+    ) else {
+        return;
+    };
+    for (name, iface) in ifaces.iter_mut() {
+        if let Some(k) = kernel.remove(name) {
+            ipaddr::merge(iface.addresses.get_or_insert_with(Vec::new), k);
+        }
+    }
+}
+
 fn neighbors(cx: &mut Ctx) -> Option<Vec<edgemon_shared::netjson::Neighbor>> {
     let json = cx
         .run(&["ip", "-json", "neigh"])
@@ -423,10 +498,21 @@ fn leases(cx: &mut Ctx) -> Option<Vec<edgemon_shared::netjson::DhcpLease>> {
     (!leases.is_empty()).then_some(leases)
 }
 
-/// systemd-timesyncd's flag file; unknown (absent) elsewhere rather than a guess.
+/// The kernel's `STA_UNSYNC` bit through BusyBox `adjtimex` (any NTP client, OpenWrt's
+/// sysntpd included); without that applet, systemd-timesyncd's flag file (present = synced);
+/// unknown (absent) otherwise rather than a guess.
 fn ntp_synced(cx: &mut Ctx) -> Option<bool> {
-    cx.src
-        .read("/run/systemd/timesync/synchronized")
-        .ok()
-        .map(|_| true)
+    let kernel = cx
+        .run(&["adjtimex"])
+        .and_then(|t| cx.keep("adjtimex", ntp::parse_adjtimex(&t)));
+    kernel.or_else(|| {
+        cx.src
+            .read("/run/systemd/timesync/synchronized")
+            .ok()
+            .map(|_| true)
+    })
 }
+
+#[cfg(test)]
+#[path = "sample_tests.rs"]
+mod tests;
