@@ -17,7 +17,10 @@ const START_LIMIT: Duration = Duration::from_secs(120);
 #[derive(Debug, thiserror::Error)]
 pub enum CollectorError {
     #[error("cannot run {bin}: {source}")]
-    Spawn { bin: PathBuf, source: std::io::Error },
+    Spawn {
+        bin: PathBuf,
+        source: std::io::Error,
+    },
     #[error("`edgemon-collector {args}` failed ({status}): {stderr}")]
     Cli {
         args: String,
@@ -56,7 +59,8 @@ impl Collector {
 
     fn command(&self) -> Command {
         let mut c = Command::new(&self.bin);
-        c.env("EDGEMON__DATA_DIR", &self.data_dir).kill_on_drop(true);
+        c.env("EDGEMON__DATA_DIR", &self.data_dir)
+            .kill_on_drop(true);
         c
     }
 

@@ -22,7 +22,8 @@ pub struct Usage {
 pub fn usage(pid: &str) -> std::io::Result<Usage> {
     let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
-    let bad = |what: &str| std::io::Error::other(format!("/proc/{pid}/{what} has no readable value"));
+    let bad =
+        |what: &str| std::io::Error::other(format!("/proc/{pid}/{what} has no readable value"));
     Ok(Usage {
         peak_rss_kib: status_kib(&status, "VmHWM").ok_or_else(|| bad("status VmHWM"))?,
         rss_kib: status_kib(&status, "VmRSS").ok_or_else(|| bad("status VmRSS"))?,

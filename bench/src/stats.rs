@@ -141,7 +141,13 @@ mod tests {
         a.merge(b);
         let s = a.summary();
         assert_eq!(
-            (s.requests, s.ok_200, s.too_many_429, s.other_status, s.errors),
+            (
+                s.requests,
+                s.ok_200,
+                s.too_many_429,
+                s.other_status,
+                s.errors
+            ),
             (5, 2, 1, 1, 1)
         );
         assert_eq!(s.statuses["503"], 1);

@@ -60,7 +60,10 @@ fn main() -> anyhow::Result<()> {
         (Some(r), _) => Length::Rounds(r),
         (None, d) => {
             let d = d.unwrap_or(30.0);
-            anyhow::ensure!(d.is_finite() && d > 0.0, "--duration must be a positive number of seconds");
+            anyhow::ensure!(
+                d.is_finite() && d > 0.0,
+                "--duration must be a positive number of seconds"
+            );
             Length::Duration(Duration::from_secs_f64(d))
         }
     };

@@ -53,7 +53,10 @@ pub fn parse_reply(index: u32, text: &str) -> Result<Registered, FleetError> {
             .ok_or_else(|| FleetError::Reply(name, text.to_owned()))
     };
     if field("registration-result")? != "success" {
-        return Err(FleetError::Reply("registration-result: success", text.to_owned()));
+        return Err(FleetError::Reply(
+            "registration-result: success",
+            text.to_owned(),
+        ));
     }
     Ok(Registered {
         index,
@@ -145,7 +148,10 @@ mod tests {
         let f = form("s3cret", 258);
         assert!(f.contains("secret=s3cret&"), "{f}");
         assert!(f.contains("name=loadgen-ap-00258&"), "{f}");
-        assert!(f.contains("mac_address=02%3A00%3A00%3A01%3A02%3A00&"), "{f}");
+        assert!(
+            f.contains("mac_address=02%3A00%3A00%3A01%3A02%3A00&"),
+            "{f}"
+        );
         assert!(!f.contains(':'), "{f}");
     }
 }

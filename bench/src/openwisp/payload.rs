@@ -121,7 +121,9 @@ fn radio(device: u32, radio: u8, round: u64) -> Value {
 /// seconds).
 pub fn document(device: u32, round: u64, time_s: i64) -> Value {
     let uptime = 3600 + mix(device, 1) % 86_400 + round * 300;
-    let load = |salt: u64| f64::from(u32::try_from(mix(device, round ^ salt) % 200).expect("small")) / 100.0;
+    let load = |salt: u64| {
+        f64::from(u32::try_from(mix(device, round ^ salt) % 200).expect("small")) / 100.0
+    };
     let total: u64 = 268_435_456;
     let free = 60_000_000 + mix(device, round + 7) % 40_000_000;
     let lan_ip = format!("10.{}.{}.1", device >> 8 & 0xff, device & 0xff);
@@ -218,7 +220,11 @@ mod tests {
     fn a_document_is_the_size_of_a_real_access_point_report() {
         let bytes = serde_json::to_vec(&document(7, 3, 1_764_000_000)).expect("encode");
         // the reference's own test payload is about 2.8 KB; stay in that range
-        assert!((2_000..4_500).contains(&bytes.len()), "{} bytes", bytes.len());
+        assert!(
+            (2_000..4_500).contains(&bytes.len()),
+            "{} bytes",
+            bytes.len()
+        );
     }
 
     #[test]
