@@ -85,7 +85,19 @@ pub fn derive(
     options: transform::Options,
 ) -> Derived {
     let previous = previous.map_or_else(PreviousCounters::none, PreviousCounters::from_snapshot);
-    let metrics = metrics::derive(device, &previous, &sample.doc, sample_us);
+    derive_after(device, &previous, sample, sample_us, options)
+}
+
+/// [`derive`] given only the previous snapshot's counters (what a long-running ingest
+/// worker keeps per device instead of whole snapshots).
+pub fn derive_after(
+    device: &DeviceInfo,
+    previous: &PreviousCounters,
+    sample: Validated,
+    sample_us: i64,
+    options: transform::Options,
+) -> Derived {
+    let metrics = metrics::derive(device, previous, &sample.doc, sample_us);
     let mut snapshot = sample.raw;
     transform::transform(&mut snapshot, options);
     Derived { snapshot, metrics }

@@ -92,8 +92,8 @@ pub async fn post_metrics(
             &format!("Unsupported media type \"{ct}\" in request."),
         );
     }
-    let sample = match parse_and_validate(&body) {
-        Ok(v) => v,
+    match parse_and_validate(&body) {
+        Ok(_) => {}
         Err(DocumentError::Json(e)) => {
             return detail(StatusCode::BAD_REQUEST, &format!("JSON parse error - {e}"));
         }
@@ -111,7 +111,7 @@ pub async fn post_metrics(
     let job = Job {
         device: device.id,
         org: org.id,
-        sample,
+        body,
         time_us,
     };
     match state.pipeline.submit(job) {

@@ -13,11 +13,12 @@ use uuid::Uuid;
 #[derive(Debug)]
 pub struct Processor {
     tsdb: Arc<dyn TimeSeries>,
-    previous: HashMap<Uuid, serde_json::Value>,
+    /// Each device's previous counters (not whole snapshots: memory stays small).
+    previous: HashMap<Uuid, PreviousCounters>,
     options: transform::Options,
 }
 
-use crate::derive::{self, DEVICE_DATA, DeviceInfo, transform};
+use crate::derive::{self, DEVICE_DATA, DeviceInfo, PreviousCounters, transform};
 
 fn now_us() -> i64 {
     crate::registry::now_us()
@@ -33,9 +34,9 @@ impl Processor {
     }
 
     /// The device's previous snapshot: from memory, else from the store (after a restart).
-    async fn previous(&mut self, device: Uuid) -> Result<Option<serde_json::Value>, StoreError> {
+    async fn previous(&mut self, device: Uuid) -> Result<PreviousCounters, StoreError> {
         if let Some(v) = self.previous.get(&device) {
-            return Ok(Some(v.clone()));
+            return Ok(v.clone());
         }
         let latest = self
             .tsdb
@@ -45,10 +46,14 @@ impl Processor {
                 vec![("pk".to_owned(), device.hyphenated().to_string())],
             )
             .await?;
-        Ok(latest.and_then(|p| match p.fields.get("data") {
-            Some(FieldValue::Str(s)) => serde_json::from_str(s).ok(),
-            _ => None,
-        }))
+        Ok(latest
+            .and_then(|p| match p.fields.get("data") {
+                Some(FieldValue::Str(s)) => serde_json::from_str::<serde_json::Value>(s).ok(),
+                _ => None,
+            })
+            .map_or_else(PreviousCounters::none, |v| {
+                PreviousCounters::from_snapshot(&v)
+            }))
     }
 
     /// The points for one job, and remember its snapshot as the device's previous one.
@@ -72,14 +77,19 @@ impl Processor {
             location_id: None,
             floorplan_id: None,
         };
-        let derived = derive::derive(
-            &info,
-            previous.as_ref(),
-            job.sample,
-            job.time_us,
-            self.options,
+        let sample = match edgemon_shared::validate::parse_and_validate(&job.body) {
+            Ok(sample) => sample,
+            Err(e) => {
+                // The handler validated these bytes; reaching this is a bug, not bad input.
+                tracing::error!(device = %job.device, error = %e, "queued sample no longer validates; dropped");
+                return Vec::new();
+            }
+        };
+        let derived = derive::derive_after(&info, &previous, sample, job.time_us, self.options);
+        self.previous.insert(
+            job.device,
+            PreviousCounters::from_snapshot(&derived.snapshot),
         );
-        self.previous.insert(job.device, derived.snapshot.clone());
         derived.into_points(job.device, now_us())
     }
 }
