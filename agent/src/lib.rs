@@ -6,4 +6,5 @@
 #![forbid(unsafe_code)]
 
 pub mod collect;
+pub mod queue;
 pub mod source;
