@@ -6,5 +6,6 @@
 #![forbid(unsafe_code)]
 
 pub mod collect;
+pub mod config;
 pub mod queue;
 pub mod source;
