@@ -7,5 +7,6 @@
 
 pub mod collect;
 pub mod config;
+pub mod deliver;
 pub mod queue;
 pub mod source;
