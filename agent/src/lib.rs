@@ -7,6 +7,7 @@
 
 pub mod collect;
 pub mod config;
+pub mod daemon;
 pub mod deliver;
 pub mod queue;
 pub mod source;

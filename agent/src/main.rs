@@ -6,25 +6,49 @@
 mod bench;
 
 use edgemon_agent::collect::{Collected, collect};
+use edgemon_agent::config::sources::{Locations, load, load_options};
+use edgemon_agent::config::{Config, OPTIONS};
+use edgemon_agent::daemon::{self, status};
+use edgemon_agent::queue::Queue;
 use edgemon_agent::source::{Bundle, Live, Recorder, Source};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
 const USAGE: &str = "usage:
+  edgemon-agent run [CONFIG] [--from DIR]                collect every interval, queue, ship
+  edgemon-agent status [CONFIG]                          queue depth, drops, last success/error
   edgemon-agent collect --once [--pretty] [--from DIR]   print one NetJSON sample
   edgemon-agent capture --out DIR                        record every raw source into DIR
   edgemon-agent bench-collect [--runs N]                 CPU time per collection, peak RSS
-  edgemon-agent --version | --help";
+  edgemon-agent --version | --help
+CONFIG: [--config FILE] [--openwisp-config FILE] [--OPTION VALUE]...
+  FILE is UCI (default /etc/config/edgemon) or TOML (*.toml); OPTION is any config
+  option with dashes, e.g. --url, --uuid, --key, --mode, --interval, --queue-path
+  (see docs/agent-config.md)";
 
-/// Pause between the two `/proc/stat` reads: long enough for a few scheduler ticks.
-const CPU_GAP: Duration = Duration::from_millis(250);
+use daemon::CPU_GAP;
 
 enum Cmd {
-    Collect { pretty: bool, from: Option<PathBuf> },
-    Capture { out: PathBuf },
-    Bench { runs: u32 },
+    Run {
+        loc: Locations,
+        flags: Vec<(String, String)>,
+        from: Option<PathBuf>,
+    },
+    Status {
+        loc: Locations,
+        flags: Vec<(String, String)>,
+    },
+    Collect {
+        pretty: bool,
+        from: Option<PathBuf>,
+    },
+    Capture {
+        out: PathBuf,
+    },
+    Bench {
+        runs: u32,
+    },
     Version,
     Help,
 }
@@ -42,8 +66,20 @@ fn parse_args() -> Result<Cmd, lexopt::Error> {
     };
     let (mut once, mut pretty, mut from, mut out) = (false, false, None, None);
     let mut runs = 20;
+    let mut loc = Locations::default();
+    let mut flags = Vec::new();
+    let daemonish = sub == "run" || sub == "status";
     while let Some(arg) = p.next()? {
         match arg {
+            Long("config") if daemonish => loc.config = Some(PathBuf::from(p.value()?)),
+            Long("openwisp-config") if daemonish => {
+                loc.openwisp = Some(PathBuf::from(p.value()?));
+            }
+            Long("from") if sub == "run" => from = Some(PathBuf::from(p.value()?)),
+            Long(name) if daemonish && OPTIONS.contains(&name.replace('-', "_").as_str()) => {
+                let name = name.to_owned();
+                flags.push((name, p.value()?.string()?));
+            }
             Long("once") if sub == "collect" => once = true,
             Long("pretty") if sub == "collect" => pretty = true,
             Long("from") if sub == "collect" => from = Some(PathBuf::from(p.value()?)),
@@ -54,6 +90,8 @@ fn parse_args() -> Result<Cmd, lexopt::Error> {
         }
     }
     match sub.as_str() {
+        "run" => Ok(Cmd::Run { loc, flags, from }),
+        "status" => Ok(Cmd::Status { loc, flags }),
         // The periodic daemon is the next step; `--once` is required so that adding it
         // later does not change what a bare `collect` means.
         "collect" if once => Ok(Cmd::Collect { pretty, from }),
@@ -127,5 +165,61 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Cmd::Bench { runs } => bench::run(CPU_GAP, runs),
+        Cmd::Run { loc, flags, from } => run(&loc, &flags, from),
+        Cmd::Status { loc, flags } => status(&loc, &flags),
     }
+}
+
+fn run(loc: &Locations, flags: &[(String, String)], from: Option<PathBuf>) -> ExitCode {
+    let cfg = match load(loc, flags) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("edgemon-agent: invalid configuration: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let src: Box<dyn Source> = match from {
+        Some(dir) if !dir.is_dir() => {
+            eprintln!("edgemon-agent: bundle {} is not a directory", dir.display());
+            return ExitCode::from(2);
+        }
+        Some(dir) => Box::new(Bundle::new(dir)),
+        None => Box::new(Live::default()),
+    };
+    match daemon::run(&cfg, src.as_ref()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("edgemon-agent: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn status(loc: &Locations, flags: &[(String, String)]) -> ExitCode {
+    let cfg = match load_options(loc, flags).and_then(|o| Config::from_options_lenient(&o)) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("edgemon-agent: invalid configuration: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let now = daemon::wall_us();
+    let text = if let Some(snap) = status::read_live(&cfg.status_file) {
+        status::render(&snap.queue, now, Some(&snap))
+    } else if !cfg.queue_path.exists() {
+        format!(
+            "daemon: not running\nno queue at {}\n",
+            cfg.queue_path.display()
+        )
+    } else {
+        match Queue::open(&cfg.queue_path, cfg.limits()) {
+            Ok(q) => status::render(&q.status(), now, None),
+            Err(e) => {
+                eprintln!("edgemon-agent: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    };
+    let _ = write!(std::io::stdout(), "{text}");
+    ExitCode::SUCCESS
 }

@@ -155,6 +155,14 @@ pub enum ConfigError {
 impl Config {
     /// Builds the configuration from merged options (no I/O).
     pub fn from_options(opts: &Options) -> Result<Self, ConfigError> {
+        let c = Self::from_options_lenient(opts)?;
+        c.check_required()?;
+        Ok(c)
+    }
+
+    /// Like [`Config::from_options`] without requiring the server options (for `status`,
+    /// which only needs to find the queue).
+    pub fn from_options_lenient(opts: &Options) -> Result<Self, ConfigError> {
         let mut c = Config::default();
         for (name, s) in opts {
             let bad = |message: String| ConfigError::Invalid {
@@ -206,7 +214,6 @@ impl Config {
                 }
             }
         }
-        c.check_required()?;
         Ok(c)
     }
 

@@ -101,6 +101,11 @@ pub struct Locations {
 
 /// Reads the files, merges them with the flags and validates.
 pub fn load(loc: &Locations, flags: &[(String, String)]) -> Result<Config, ConfigError> {
+    Config::from_options(&load_options(loc, flags)?)
+}
+
+/// Reads and merges the sources without validating them.
+pub fn load_options(loc: &Locations, flags: &[(String, String)]) -> Result<Options, ConfigError> {
     let read = |p: &Path| {
         std::fs::read_to_string(p).map_err(|e| ConfigError::File {
             path: p.display().to_string(),
@@ -125,5 +130,5 @@ pub fn load(loc: &Locations, flags: &[(String, String)]) -> Result<Config, Confi
         }
         None => Options::new(),
     };
-    Config::from_options(&merge([ow_opts, file_opts, flag_options(flags)]))
+    Ok(merge([ow_opts, file_opts, flag_options(flags)]))
 }

@@ -70,7 +70,7 @@ mod tests {
 
     #[test]
     fn jitter_covers_zero_to_max() {
-        let max = Duration::from_millis(1000);
+        let max = Duration::from_secs(1);
         assert_eq!(jitter(max, 0), Duration::ZERO);
         assert_eq!(jitter(max, 1000), max);
         assert_eq!(jitter(max, 1001), Duration::ZERO);

@@ -81,7 +81,8 @@ impl Schedule {
         self.next_collect += self.interval;
         if self.next_collect <= now {
             // Skip the ticks missed meanwhile, staying on the grid.
-            let behind = (now - self.next_collect).as_nanos() / self.interval.as_nanos().max(1);
+            let behind =
+                now.saturating_sub(self.next_collect).as_nanos() / self.interval.as_nanos().max(1);
             let skip = u32::try_from(behind + 1).unwrap_or(u32::MAX);
             self.next_collect += self.interval.saturating_mul(skip);
         }
