@@ -92,10 +92,9 @@ fn parse_args() -> Result<Cmd, lexopt::Error> {
     match sub.as_str() {
         "run" => Ok(Cmd::Run { loc, flags, from }),
         "status" => Ok(Cmd::Status { loc, flags }),
-        // The periodic daemon is the next step; `--once` is required so that adding it
-        // later does not change what a bare `collect` means.
+        // `--once` is required so that a bare `collect` is never mistaken for the daemon.
         "collect" if once => Ok(Cmd::Collect { pretty, from }),
-        "collect" => Err("`collect` needs --once (the periodic mode is not built yet)".into()),
+        "collect" => Err("`collect` needs --once (the periodic daemon is `run`)".into()),
         "capture" => out
             .map(|out| Cmd::Capture { out })
             .ok_or_else(|| "`capture` needs --out DIR".into()),
