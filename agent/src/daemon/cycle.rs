@@ -8,6 +8,10 @@
 //!   write per cycle instead of one per sample).
 //! * Native: one batch of the oldest `batch_max − 1` samples plus the newest one (see
 //!   [`plan::compose`]), acked, rejected or retried as a whole.
+//! * MQTT: the same batch, published with QoS 1; deleted on the PUBACK of its packet id
+//!   (see `deliver::puback`).
+//! * MQTT: the same batch, published with QoS 1; deleted on the PUBACK of its packet id
+//!   (see `deliver::puback`).
 
 use super::{Transport, log, wall_us};
 use crate::config::Config;
@@ -18,7 +22,7 @@ use crate::queue::{Queue, QueueError};
 /// A native batch stays below this many encoded bytes (plus the newest sample).
 const BATCH_BYTES: u64 = 256 * 1024;
 
-pub(super) fn send(t: &Transport, q: &mut Queue, cfg: &Config) -> Result<Outcome, QueueError> {
+pub(super) fn send(t: &mut Transport, q: &mut Queue, cfg: &Config) -> Result<Outcome, QueueError> {
     match t {
         Transport::OpenWisp(http) => {
             let newest = q.seqs().last();
@@ -79,6 +83,22 @@ pub(super) fn send(t: &Transport, q: &mut Queue, cfg: &Config) -> Result<Outcome
                 } => {
                     failed(q, &reason);
                     Ok(Outcome::Retry { retry_after })
+                }
+            }
+        }
+        #[cfg(feature = "mqtt")]
+        Transport::Mqtt(mqtt) => {
+            use crate::deliver::mqtt::Sent;
+            let oldest = q.peek_oldest(cfg.batch_max.saturating_sub(1).max(1), BATCH_BYTES)?;
+            let newest = q.peek_newest()?;
+            match mqtt.send(|| plan::compose(oldest, newest)) {
+                Sent::Acked(seqs) => {
+                    q.ack(&seqs, wall_us())?;
+                    Ok(Outcome::Done)
+                }
+                Sent::Retry(reason) => {
+                    failed(q, &reason);
+                    Ok(Outcome::Retry { retry_after: None })
                 }
             }
         }

@@ -46,13 +46,18 @@ pub fn wall_us() -> i64 {
 pub(crate) enum Transport {
     OpenWisp(Http),
     Native(Http),
+    #[cfg(feature = "mqtt")]
+    Mqtt(crate::deliver::mqtt::Mqtt),
 }
 
 /// Runs until the process is killed.
 pub fn run(cfg: &Config, src: &dyn Source) -> Result<(), RunError> {
-    let transport = match cfg.mode {
+    let mut transport = match cfg.mode {
         Mode::OpenWisp => Transport::OpenWisp(Http::new(cfg)?),
         Mode::Native => Transport::Native(Http::new(cfg)?),
+        #[cfg(feature = "mqtt")]
+        Mode::Mqtt => Transport::Mqtt(crate::deliver::mqtt::Mqtt::new(cfg)),
+        #[cfg(not(feature = "mqtt"))]
         Mode::Mqtt => return Err(RunError::NoMqtt),
     };
     if let Some(dir) = cfg
@@ -83,7 +88,7 @@ pub fn run(cfg: &Config, src: &dyn Source) -> Result<(), RunError> {
                 sched.collected(start.elapsed());
             }
             Action::Send => {
-                let outcome = cycle::send(&transport, &mut queue, cfg)?;
+                let outcome = cycle::send(&mut transport, &mut queue, cfg)?;
                 sched.sent(start.elapsed(), outcome, fastrand::u64(..));
             }
             Action::SleepUntil(t) => std::thread::sleep(t.saturating_sub(now)),
