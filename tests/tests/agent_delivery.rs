@@ -4,14 +4,15 @@
 //! original timestamps, and that SIGKILL mid-flight loses nothing.
 
 use edgemon_shared::envelope::Batch;
+use edgemon_tests::agent::{Running, capture_bundle, queued, wait_for};
 use edgemon_tests::bin;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU16, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 const UUID: &str = "5d5a3ebc-4ac9-4f11-8a0b-a84e0c6b4d8e";
 const KEY: &str = "test key";
@@ -112,58 +113,29 @@ fn serve(conn: TcpStream, status: u16) -> Option<Request> {
     })
 }
 
-/// Polls `cond` every 50 ms; panics with `what` after a generous deadline (the agent runs
-/// at a 1 s interval, so each wait is a few seconds at most when things work).
-fn wait_for(what: &str, mut cond: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !cond() {
-        assert!(Instant::now() < deadline, "timed out waiting for {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
-fn bundle(dir: &Path) -> std::path::PathBuf {
-    let out = dir.join("bundle");
-    let st = Command::new(bin("edgemon-agent"))
-        .args(["capture", "--out"])
-        .arg(&out)
-        .stderr(Stdio::null())
-        .status()
-        .unwrap();
-    assert!(st.success());
-    out
-}
-
-fn agent(dir: &Path, bundle: &Path, url: &str, mode: &str) -> Child {
-    Command::new(bin("edgemon-agent"))
-        .arg("run")
-        .arg("--from")
-        .arg(bundle)
-        .args(["--url", url, "--uuid", UUID, "--key", KEY, "--mode", mode])
-        .args([
-            "--interval",
-            "1",
-            "--boot-delay-max",
-            "0",
-            "--backoff-max",
-            "1",
-        ])
-        .arg("--queue-path")
-        .arg(dir.join("queue.redb"))
-        .arg("--status-file")
-        .arg(dir.join("status"))
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap()
-}
-
-/// The queue depth the running agent reports in its status file.
-fn queued(dir: &Path) -> u64 {
-    std::fs::read_to_string(dir.join("status"))
-        .ok()
-        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-        .and_then(|v| v["queue"]["depth"].as_u64())
-        .unwrap_or(0)
+fn agent(dir: &Path, bundle: &Path, url: &str, mode: &str) -> Running {
+    Running(
+        Command::new(bin("edgemon-agent"))
+            .arg("run")
+            .arg("--from")
+            .arg(bundle)
+            .args(["--url", url, "--uuid", UUID, "--key", KEY, "--mode", mode])
+            .args([
+                "--interval",
+                "1",
+                "--boot-delay-max",
+                "0",
+                "--backoff-max",
+                "1",
+            ])
+            .arg("--queue-path")
+            .arg(dir.join("queue.redb"))
+            .arg("--status-file")
+            .arg(dir.join("status"))
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    )
 }
 
 fn query<'a>(target: &'a str, name: &str) -> Option<&'a str> {
@@ -197,16 +169,15 @@ fn native_samples(sink: &Sink) -> std::collections::BTreeMap<u64, (i64, String)>
 #[test]
 fn openwisp_mode_delivers_the_outage_backlog_in_order() {
     let dir = tempfile::tempdir().unwrap();
-    let bundle = bundle(dir.path());
+    let bundle = capture_bundle(dir.path());
     let sink = Sink::start(503);
-    let mut child = agent(dir.path(), &bundle, &sink.url(), "openwisp");
+    let child = agent(dir.path(), &bundle, &sink.url(), "openwisp");
     wait_for("3 refused attempts", || sink.requests().len() >= 3);
     // Let the backlog grow, then recover.
     wait_for("4 queued samples", || queued(dir.path()) >= 4);
     sink.status.store(200, Ordering::SeqCst);
     wait_for("6 delivered samples", || sink.accepted().len() >= 6);
-    child.kill().unwrap();
-    child.wait().unwrap();
+    child.kill();
 
     let accepted = sink.accepted();
     let times: Vec<&str> = accepted
@@ -255,7 +226,7 @@ fn openwisp_mode_delivers_the_outage_backlog_in_order() {
 #[test]
 fn native_mode_survives_an_outage_and_sigkill() {
     let dir = tempfile::tempdir().unwrap();
-    let bundle = bundle(dir.path());
+    let bundle = capture_bundle(dir.path());
     // A closed port first: bind, remember the port, close.
     let port = TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -263,24 +234,22 @@ fn native_mode_survives_an_outage_and_sigkill() {
         .unwrap()
         .port();
     let url = format!("http://127.0.0.1:{port}");
-    let mut child = agent(dir.path(), &bundle, &url, "native");
+    let child = agent(dir.path(), &bundle, &url, "native");
     wait_for("3 queued samples", || queued(dir.path()) >= 3);
     // The server comes up on that port.
     let sink = Sink::start_on(port, 200);
     wait_for("seq 5 delivered", || native_samples(&sink).contains_key(&5));
     // SIGKILL while it keeps sending, restart, and go on.
-    child.kill().unwrap();
-    child.wait().unwrap();
+    child.kill();
     let before = *native_samples(&sink).keys().last().unwrap();
-    let mut child = agent(dir.path(), &bundle, &sink.url(), "native");
+    let child = agent(dir.path(), &bundle, &sink.url(), "native");
     wait_for("3 more samples after the restart", || {
         native_samples(&sink)
             .keys()
             .last()
             .is_some_and(|&m| m >= before + 3)
     });
-    child.kill().unwrap();
-    child.wait().unwrap();
+    child.kill();
 
     let got = native_samples(&sink);
     let max = *got.keys().last().unwrap();
