@@ -6,23 +6,41 @@
 mod bench;
 
 use edgemon_agent::collect::{Collected, collect};
+use edgemon_agent::config::sources::{Locations, load, load_options};
+use edgemon_agent::config::{Config, OPTIONS};
+use edgemon_agent::daemon::{self, status};
+use edgemon_agent::queue::Queue;
 use edgemon_agent::source::{Bundle, Live, Recorder, Sim, Source, SystemClock};
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
 const USAGE: &str = "usage:
+  edgemon-agent run [CONFIG] [--from DIR | --simulate N] collect every interval, queue, ship
+  edgemon-agent status [CONFIG]                          queue depth, drops, last success/error
   edgemon-agent collect --once [--pretty] [--from DIR]   print one NetJSON sample
   edgemon-agent collect --once [--pretty] --simulate N   ... of simulated OpenWrt router N (docs/demo.md)
   edgemon-agent capture --out DIR                        record every raw source into DIR
   edgemon-agent bench-collect [--runs N]                 CPU time per collection, peak RSS
-  edgemon-agent --version | --help";
+  edgemon-agent --version | --help
+CONFIG: [--config FILE] [--openwisp-config FILE] [--OPTION VALUE]...
+  FILE is UCI (default /etc/config/edgemon) or TOML (*.toml); OPTION is any config
+  option with dashes, e.g. --url, --uuid, --key, --mode, --interval, --queue-path
+  (see docs/agent-config.md)";
 
-/// Pause between the two `/proc/stat` reads: long enough for a few scheduler ticks.
-const CPU_GAP: Duration = Duration::from_millis(250);
+use daemon::CPU_GAP;
 
 enum Cmd {
+    Run {
+        loc: Locations,
+        flags: Vec<(String, String)>,
+        from: Option<PathBuf>,
+        simulate: Option<u64>,
+    },
+    Status {
+        loc: Locations,
+        flags: Vec<(String, String)>,
+    },
     Collect {
         pretty: bool,
         from: Option<PathBuf>,
@@ -51,31 +69,51 @@ fn parse_args() -> Result<Cmd, lexopt::Error> {
     };
     let (mut once, mut pretty, mut from, mut out) = (false, false, None, None);
     let mut runs = 20;
+    let mut loc = Locations::default();
+    let mut flags = Vec::new();
+    let daemonish = sub == "run" || sub == "status";
     let mut simulate = None;
     while let Some(arg) = p.next()? {
         match arg {
+            Long("config") if daemonish => loc.config = Some(PathBuf::from(p.value()?)),
+            Long("openwisp-config") if daemonish => {
+                loc.openwisp = Some(PathBuf::from(p.value()?));
+            }
+            Long("from") if sub == "run" => from = Some(PathBuf::from(p.value()?)),
+            Long("simulate") if sub == "run" || sub == "collect" => {
+                simulate = Some(p.value()?.parse()?);
+            }
+            Long(name) if daemonish && OPTIONS.contains(&name.replace('-', "_").as_str()) => {
+                let name = name.to_owned();
+                flags.push((name, p.value()?.string()?));
+            }
             Long("once") if sub == "collect" => once = true,
             Long("pretty") if sub == "collect" => pretty = true,
             Long("from") if sub == "collect" => from = Some(PathBuf::from(p.value()?)),
-            Long("simulate") if sub == "collect" => simulate = Some(p.value()?.parse()?),
             Long("out") if sub == "capture" => out = Some(PathBuf::from(p.value()?)),
             Long("runs") if sub == "bench-collect" => runs = p.value()?.parse()?,
             Long("help") | Short('h') => return Ok(Cmd::Help),
             _ => return Err(arg.unexpected()),
         }
     }
+    if from.is_some() && simulate.is_some() {
+        return Err("`--from` and `--simulate` are exclusive".into());
+    }
     match sub.as_str() {
-        // The periodic daemon is the next step; `--once` is required so that adding it
-        // later does not change what a bare `collect` means.
-        "collect" if once && from.is_some() && simulate.is_some() => {
-            Err("`--from` and `--simulate` are exclusive".into())
-        }
+        "run" => Ok(Cmd::Run {
+            loc,
+            flags,
+            from,
+            simulate,
+        }),
+        "status" => Ok(Cmd::Status { loc, flags }),
+        // `--once` is required so that a bare `collect` is never mistaken for the daemon.
         "collect" if once => Ok(Cmd::Collect {
             pretty,
             from,
             simulate,
         }),
-        "collect" => Err("`collect` needs --once (the periodic mode is not built yet)".into()),
+        "collect" => Err("`collect` needs --once (the periodic daemon is `run`)".into()),
         "capture" => out
             .map(|out| Cmd::Capture { out })
             .ok_or_else(|| "`capture` needs --out DIR".into()),
@@ -125,18 +163,10 @@ fn main() -> ExitCode {
             pretty,
             from,
             simulate,
-        } => {
-            let src: Box<dyn Source> = match (from, simulate) {
-                (_, Some(seed)) => Box::new(Sim::new(seed, SystemClock)),
-                (Some(dir), None) if !dir.is_dir() => {
-                    eprintln!("edgemon-agent: bundle {} is not a directory", dir.display());
-                    return ExitCode::from(2);
-                }
-                (Some(dir), None) => Box::new(Bundle::new(dir)),
-                (None, None) => Box::new(Live::default()),
-            };
-            print_sample(&collect(src.as_ref(), CPU_GAP), pretty)
-        }
+        } => match source(from, simulate) {
+            Ok(src) => print_sample(&collect(src.as_ref(), CPU_GAP), pretty),
+            Err(code) => code,
+        },
         Cmd::Capture { out } => {
             if let Err(e) = std::fs::create_dir_all(&out) {
                 eprintln!("edgemon-agent: cannot create {}: {e}", out.display());
@@ -150,5 +180,80 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Cmd::Bench { runs } => bench::run(CPU_GAP, runs),
+        Cmd::Run {
+            loc,
+            flags,
+            from,
+            simulate,
+        } => run(&loc, &flags, from, simulate),
+        Cmd::Status { loc, flags } => status(&loc, &flags),
     }
+}
+
+/// The source to collect from: a simulated router, a capture bundle, or this system.
+fn source(from: Option<PathBuf>, simulate: Option<u64>) -> Result<Box<dyn Source>, ExitCode> {
+    match (from, simulate) {
+        (_, Some(seed)) => Ok(Box::new(Sim::new(seed, SystemClock))),
+        (Some(dir), None) if !dir.is_dir() => {
+            eprintln!("edgemon-agent: bundle {} is not a directory", dir.display());
+            Err(ExitCode::from(2))
+        }
+        (Some(dir), None) => Ok(Box::new(Bundle::new(dir))),
+        (None, None) => Ok(Box::new(Live::default())),
+    }
+}
+
+fn run(
+    loc: &Locations,
+    flags: &[(String, String)],
+    from: Option<PathBuf>,
+    simulate: Option<u64>,
+) -> ExitCode {
+    let cfg = match load(loc, flags) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("edgemon-agent: invalid configuration: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let src = match source(from, simulate) {
+        Ok(src) => src,
+        Err(code) => return code,
+    };
+    match daemon::run(&cfg, src.as_ref()) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("edgemon-agent: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn status(loc: &Locations, flags: &[(String, String)]) -> ExitCode {
+    let cfg = match load_options(loc, flags).and_then(|o| Config::from_options_lenient(&o)) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("edgemon-agent: invalid configuration: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let now = daemon::wall_us();
+    let text = if let Some(snap) = status::read_live(&cfg.status_file) {
+        status::render(&snap.queue, now, Some(&snap))
+    } else if !cfg.queue_path.exists() {
+        format!(
+            "daemon: not running\nno queue at {}\n",
+            cfg.queue_path.display()
+        )
+    } else {
+        match Queue::open(&cfg.queue_path, cfg.limits()) {
+            Ok(q) => status::render(&q.status(), now, None),
+            Err(e) => {
+                eprintln!("edgemon-agent: {e}");
+                return ExitCode::FAILURE;
+            }
+        }
+    };
+    let _ = write!(std::io::stdout(), "{text}");
+    ExitCode::SUCCESS
 }

@@ -1,8 +1,10 @@
 //! Helpers shared by the end-to-end tests: build and locate the real binaries, find the
 //! fixtures folder beside the checkout.
 
+pub mod agent;
 pub mod collector;
 pub mod http;
+pub mod mosquitto;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

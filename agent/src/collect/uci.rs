@@ -98,6 +98,8 @@ pub fn parse(text: &str) -> Vec<Section> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use proptest::prelude::any;
+    use std::fmt::Write;
 
     #[test]
     fn sections_options_and_lists() {
@@ -128,5 +130,57 @@ mod tests {
         assert_eq!(s.len(), 1);
         assert_eq!(s[0].options, vec![("ok".to_owned(), "y".to_owned())]);
         assert!(parse("").is_empty());
+    }
+
+    /// Renders a value the way a person or `uci` might: bare when it can be, else quoted.
+    fn render(value: &str, quote: u8) -> String {
+        let bare_ok = !value.is_empty()
+            && !value.contains(char::is_whitespace)
+            && !value.starts_with(['#', '\'', '"']);
+        match quote {
+            0 if bare_ok => value.to_owned(),
+            1 => format!("\"{value}\""),
+            _ => format!("'{value}'"),
+        }
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn rendered_files_parse_back(
+            sections in proptest::collection::vec((
+                "[a-z_]{1,8}",
+                proptest::option::of("[a-z0-9_]{1,8}"),
+                proptest::collection::vec(
+                    (any::<bool>(), "[a-z_]{1,8}", "[a-zA-Z0-9 ./:_#*-]{0,16}", 0u8..3, "[ \t]{0,3}"),
+                    0..6,
+                ),
+            ), 0..5),
+            comment in any::<bool>(),
+        ) {
+            let mut text = String::new();
+            for (kind, name, options) in &sections {
+                write!(text, "config {kind}").unwrap();
+                if let Some(n) = name {
+                    write!(text, " '{n}'").unwrap();
+                }
+                text.push('\n');
+                if comment {
+                    text.push_str("# option ignored 'yes'\n\n");
+                }
+                for (list, key, value, quote, indent) in options {
+                    let cmd = if *list { "list" } else { "option" };
+                    writeln!(text, "{indent}{cmd} {key} {}", render(value, *quote)).unwrap();
+                }
+            }
+            let parsed = parse(&text);
+            proptest::prop_assert_eq!(parsed.len(), sections.len());
+            for (p, (kind, name, options)) in parsed.iter().zip(&sections) {
+                proptest::prop_assert_eq!(&p.kind, kind);
+                proptest::prop_assert_eq!(&p.name, name);
+                let want: Vec<(String, String)> =
+                    options.iter().map(|(_, k, v, _, _)| (k.clone(), v.clone())).collect();
+                proptest::prop_assert_eq!(&p.options, &want);
+            }
+        }
     }
 }

@@ -1,0 +1,144 @@
+//! `edgemon-agent run`: the loop that asks the [`Schedule`] what is due, collects into the
+//! queue and ships from it. Blocking and single-threaded: one collection or one send at a
+//! time, every network call bounded by the configured timeouts, so the loop never hangs.
+//!
+//! Stopping: SIGTERM/SIGKILL at any instant is safe (every queue change is one durable
+//! redb transaction); a sample being sent when the process dies is sent again after the
+//! restart, and the server drops the duplicate by sequence number (native, MQTT) or
+//! overwrites the identical points (OpenWISP: same time, same tags).
+
+mod cycle;
+pub mod status;
+
+use crate::collect::collect;
+use crate::config::{Config, Mode};
+use crate::deliver::backoff::jitter;
+use crate::deliver::http::{Http, HttpSetupError};
+use crate::deliver::schedule::{Action, Schedule};
+use crate::queue::{Queue, QueueError};
+use crate::source::Source;
+use edgemon_shared::envelope::Document;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+/// Pause between the two `/proc/stat` reads of a collection.
+pub const CPU_GAP: Duration = Duration::from_millis(250);
+
+/// Why the daemon stopped.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Queue(#[from] QueueError),
+    #[error(transparent)]
+    Http(#[from] HttpSetupError),
+    #[error("mode mqtt is not available in this build")]
+    NoMqtt,
+}
+
+/// Wall-clock time in µs since the epoch (the collection timestamp of a sample).
+pub fn wall_us() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_micros()).unwrap_or(i64::MAX))
+}
+
+/// Where samples go.
+#[derive(Debug)]
+pub(crate) enum Transport {
+    OpenWisp(Http),
+    Native(Http),
+    #[cfg(feature = "mqtt")]
+    Mqtt(crate::deliver::mqtt::Mqtt),
+}
+
+/// Runs until the process is killed.
+pub fn run(cfg: &Config, src: &dyn Source) -> Result<(), RunError> {
+    let mut transport = match cfg.mode {
+        Mode::OpenWisp => Transport::OpenWisp(Http::new(cfg)?),
+        Mode::Native => Transport::Native(Http::new(cfg)?),
+        #[cfg(feature = "mqtt")]
+        Mode::Mqtt => Transport::Mqtt(crate::deliver::mqtt::Mqtt::new(cfg)),
+        #[cfg(not(feature = "mqtt"))]
+        Mode::Mqtt => return Err(RunError::NoMqtt),
+    };
+    if let Some(dir) = cfg
+        .queue_path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+    {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    let mut queue = Queue::open(&cfg.queue_path, cfg.limits())?;
+    let start = Instant::now();
+    let boot_delay = jitter(cfg.boot_delay_max, fastrand::u64(..));
+    log(
+        "info",
+        "started",
+        &[
+            ("mode", format!("{:?}", cfg.mode)),
+            ("queued", queue.status().depth.to_string()),
+            ("boot_delay_ms", boot_delay.as_millis().to_string()),
+        ],
+    );
+    let mut sched = Schedule::new(Duration::ZERO, cfg.interval, boot_delay, cfg.backoff_max);
+    loop {
+        let now = start.elapsed();
+        match sched.next(now, queue.status().depth) {
+            Action::Collect => {
+                collect_one(&mut queue, src)?;
+                sched.collected(start.elapsed());
+            }
+            Action::Send => {
+                let outcome = cycle::send(&mut transport, &mut queue, cfg)?;
+                sched.sent(start.elapsed(), outcome, fastrand::u64(..));
+            }
+            Action::SleepUntil(t) => std::thread::sleep(t.saturating_sub(now)),
+        }
+        status::write(&cfg.status_file, &queue.status(), sched.failures());
+    }
+}
+
+/// Takes one sample, stamps it with the backlog figures, stores it.
+fn collect_one(queue: &mut Queue, src: &dyn Source) -> Result<(), QueueError> {
+    let c = collect(src, CPU_GAP);
+    for w in &c.warnings {
+        log("warn", "source skipped", &[("problem", w.clone())]);
+    }
+    let at = wall_us();
+    let st = queue.status();
+    let mut doc = c.doc;
+    if let Some(info) = doc.edgemon.as_mut() {
+        info.backlog_samples = Some(st.depth);
+        info.backlog_oldest_age_s = st.oldest_age_s(at);
+        info.dropped_samples = Some(st.dropped);
+    }
+    let r = queue.enqueue(at, Document::from(&doc), at)?;
+    if r.evicted > 0 || !r.stored {
+        log(
+            "warn",
+            "queue full: dropped oldest samples",
+            &[
+                ("evicted", r.evicted.to_string()),
+                ("stored", r.stored.to_string()),
+            ],
+        );
+    }
+    Ok(())
+}
+
+/// One log line on stderr (procd forwards it to syslog): level, message, key=value pairs.
+pub fn log(level: &str, msg: &str, fields: &[(&str, String)]) {
+    use std::fmt::Write as _;
+    use std::io::Write as _;
+    let mut line = format!("{level}: {msg}");
+    for (k, v) in fields {
+        line.push(' ');
+        line.push_str(k);
+        line.push('=');
+        if v.contains(' ') {
+            let _ = write!(line, "{v:?}");
+        } else {
+            line.push_str(v);
+        }
+    }
+    let _ = writeln!(std::io::stderr(), "{line}");
+}

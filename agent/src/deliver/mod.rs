@@ -1,0 +1,11 @@
+//! Delivery: when to send ([`schedule`], [`backoff`]), what to send and what the answer
+//! means ([`plan`]), the PUBACK bookkeeping of MQTT ([`puback`]),
+//! and the transports (`http`, `mqtt`).
+
+pub mod backoff;
+pub mod http;
+#[cfg(feature = "mqtt")]
+pub mod mqtt;
+pub mod plan;
+pub mod puback;
+pub mod schedule;
