@@ -100,7 +100,7 @@ pub async fn post_metrics(
         Err(e @ (DocumentError::Invalid(_) | DocumentError::OutOfRange(_))) => {
             return json_string(StatusCode::BAD_REQUEST, &e.to_string());
         }
-    };
+    }
     let time_us = match params.get("time") {
         None => crate::registry::now_us(),
         Some(t) => match parse_openwisp_time(t) {
