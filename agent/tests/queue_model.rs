@@ -362,12 +362,14 @@ fn survives_reopen_on_a_real_file() {
         }
         q.ack(&[1, 2], now).unwrap();
         q.note_error(now, "503 from server");
+        assert!(q.count_unstored(2));
         q.enqueue(now + 9, doc(0, 1), now).unwrap();
     }
     let q = Queue::open(&path, Limits::default()).unwrap();
     assert_eq!(q.seqs().collect::<Vec<_>>(), [3, 4, 5, 6]);
     let st = q.status();
     assert_eq!(st.next_seq, 7);
+    assert_eq!(st.dropped, 2, "unstored samples are counted and persisted");
     assert_eq!(st.last_success_us, Some(now));
     assert_eq!(st.last_error, Some((now, "503 from server".to_owned())));
 }

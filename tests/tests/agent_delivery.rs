@@ -277,6 +277,34 @@ fn native_mode_survives_an_outage_and_sigkill() {
             Some(edgemon_shared::envelope::POSTCARD_MEDIA_TYPE)
         );
     }
+    // `status` reads the queue the stopped daemon left.
+    let out = Command::new(bin("edgemon-agent"))
+        .arg("status")
+        .arg("--queue-path")
+        .arg(dir.path().join("queue.redb"))
+        .arg("--status-file")
+        .arg(dir.path().join("status"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.starts_with("daemon: not running\nqueue depth: "),
+        "{text}"
+    );
+    assert!(text.contains("\ndropped: 0 "), "{text}");
+    let figure = |prefix: &str| -> u64 {
+        let line = text.lines().find_map(|l| l.strip_prefix(prefix)).unwrap();
+        line.split_whitespace().next().unwrap().parse().unwrap()
+    };
+    // Every sequence number issued and not delivered is still queued (a sample may be
+    // both, if the kill came between the server's 2xx and the queue's commit).
+    let (next, depth) = (figure("next sequence number: "), figure("queue depth: "));
+    assert!(next > max && next - 1 - max <= depth, "{text}");
+    assert!(
+        text.contains("last error: ") && text.contains("Connection refused"),
+        "{text}"
+    );
     // The samples queued while the port was closed went out in the first batch.
     let first = Batch::decode(&sink.accepted()[0].body).unwrap();
     assert!(
