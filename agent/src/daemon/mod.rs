@@ -30,6 +30,8 @@ pub enum RunError {
     Queue(#[from] QueueError),
     #[error(transparent)]
     Http(#[from] HttpSetupError),
+    #[error(transparent)]
+    Identity(#[from] crate::register::IdentityError),
     #[error("mode mqtt is not available in this build")]
     NoMqtt,
 }
@@ -52,6 +54,7 @@ pub(crate) enum Transport {
 
 /// Runs until the process is killed.
 pub fn run(cfg: &Config, src: &dyn Source) -> Result<(), RunError> {
+    let cfg = &crate::register::ensure(cfg, src)?;
     let mut transport = match cfg.mode {
         Mode::OpenWisp => Transport::OpenWisp(Http::new(cfg)?),
         Mode::Native => Transport::Native(Http::new(cfg)?),
