@@ -54,7 +54,7 @@ pub struct Config {
     /// The queue file; on flash it survives reboots, on tmpfs it spares the flash
     /// (default `/etc/edgemon/queue.redb`).
     pub queue_path: PathBuf,
-    /// Bound on the queued samples' encoded size (default 2 MiB).
+    /// Bound on the queued samples' encoded size (default 1 MiB, a file of about 2.3 MB).
     pub queue_max_bytes: u64,
     /// Samples older than this are dropped (default 24 h).
     pub queue_max_age: Duration,

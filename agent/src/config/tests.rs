@@ -30,7 +30,7 @@ fn defaults_fill_what_is_not_set() {
     );
     assert_eq!(c.mode, Mode::OpenWisp);
     assert_eq!(c.interval, Duration::from_secs(300));
-    assert_eq!(c.queue_max_bytes, 2 * 1024 * 1024);
+    assert_eq!(c.queue_max_bytes, 1024 * 1024);
     assert!(c.tls_verify);
 }
 
