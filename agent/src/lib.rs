@@ -12,4 +12,5 @@ pub mod config;
 pub mod daemon;
 pub mod deliver;
 pub mod queue;
+pub mod register;
 pub mod source;

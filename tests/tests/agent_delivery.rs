@@ -16,6 +16,9 @@ use std::time::Duration;
 
 const UUID: &str = "5d5a3ebc-4ac9-4f11-8a0b-a84e0c6b4d8e";
 const KEY: &str = "test key";
+/// What the sink's registration endpoint hands out.
+const REGISTERED: &str = "0f0e0d0c0b0a49088706050403020100";
+const REGISTERED_KEY: &str = "issued-key";
 
 /// One request as the sink saw it.
 #[derive(Debug, Clone)]
@@ -96,9 +99,28 @@ fn serve(conn: TcpStream, status: u16) -> Option<Request> {
         .find(|(k, _)| k == "content-length")
         .and_then(|(_, v)| v.parse().ok())
         .unwrap_or(0);
-    let mut body = vec![0; len];
-    reader.read_exact(&mut body).ok()?;
+    let mut body_in = vec![0; len];
+    reader.read_exact(&mut body_in).ok()?;
     let mut out = conn;
+    if target == "/controller/device/register/" && status == 200 {
+        // openwisp-controller's answer to a registration.
+        let body = format!(
+            "registration-result: success\nuuid: {REGISTERED}\nkey: {REGISTERED_KEY}\nhostname: x\nis-new: 1\n"
+        );
+        write!(
+            out,
+            "HTTP/1.1 201 Created\r\nX-Openwisp-Controller: true\r\nContent-Type: text/plain\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .ok()?;
+        return Some(Request {
+            target,
+            headers,
+            body: body_in,
+            status: 201,
+        });
+    }
     let reason = if status == 200 { "OK" } else { "Unavailable" };
     write!(
         out,
@@ -108,7 +130,7 @@ fn serve(conn: TcpStream, status: u16) -> Option<Request> {
     Some(Request {
         target,
         headers,
-        body,
+        body: body_in,
         status,
     })
 }
@@ -277,6 +299,34 @@ fn native_mode_survives_an_outage_and_sigkill() {
             Some(edgemon_shared::envelope::POSTCARD_MEDIA_TYPE)
         );
     }
+    // `status` reads the queue the stopped daemon left.
+    let out = Command::new(bin("edgemon-agent"))
+        .arg("status")
+        .arg("--queue-path")
+        .arg(dir.path().join("queue.redb"))
+        .arg("--status-file")
+        .arg(dir.path().join("status"))
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let text = String::from_utf8(out.stdout).unwrap();
+    assert!(
+        text.starts_with("daemon: not running\nqueue depth: "),
+        "{text}"
+    );
+    assert!(text.contains("\ndropped: 0 "), "{text}");
+    let figure = |prefix: &str| -> u64 {
+        let line = text.lines().find_map(|l| l.strip_prefix(prefix)).unwrap();
+        line.split_whitespace().next().unwrap().parse().unwrap()
+    };
+    // Every sequence number issued and not delivered is still queued (a sample may be
+    // both, if the kill came between the server's 2xx and the queue's commit).
+    let (next, depth) = (figure("next sequence number: "), figure("queue depth: "));
+    assert!(next > max && next - 1 - max <= depth, "{text}");
+    assert!(
+        text.contains("last error: ") && text.contains("Connection refused"),
+        "{text}"
+    );
     // The samples queued while the port was closed went out in the first batch.
     let first = Batch::decode(&sink.accepted()[0].body).unwrap();
     assert!(
@@ -284,4 +334,89 @@ fn native_mode_survives_an_outage_and_sigkill() {
         "backlog batched: {}",
         first.samples.len()
     );
+}
+
+#[test]
+fn registers_with_the_shared_secret_once_and_uses_the_identity() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = capture_bundle(dir.path());
+    let sink = Sink::start(200);
+    let identity = dir.path().join("identity");
+    let run = || {
+        Running(
+            Command::new(bin("edgemon-agent"))
+                .arg("run")
+                .arg("--from")
+                .arg(&bundle)
+                .args(["--url", &sink.url(), "--shared-secret", "org secret"])
+                .args(["--interval", "1", "--boot-delay-max", "0"])
+                .arg("--identity-file")
+                .arg(&identity)
+                .arg("--queue-path")
+                .arg(dir.path().join("queue.redb"))
+                .arg("--status-file")
+                .arg(dir.path().join("status"))
+                .openwisp_config_absent(dir.path())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        )
+    };
+    let child = run();
+    wait_for("a sample sent with the issued identity", || {
+        !sink.accepted().is_empty()
+    });
+    child.kill();
+    let dashed = uuid_dashed(REGISTERED);
+    let reqs = sink.requests();
+    let reg: Vec<&Request> = reqs
+        .iter()
+        .filter(|r| r.target.starts_with("/controller/"))
+        .collect();
+    assert_eq!(reg.len(), 1);
+    let form = String::from_utf8(reg[0].body.clone()).unwrap();
+    assert!(
+        form.contains("secret=org+secret") || form.contains("secret=org%20secret"),
+        "{form}"
+    );
+    assert!(form.contains("backend=netjsonconfig.OpenWrt"), "{form}");
+    assert!(sink.accepted()[0].target.starts_with(&format!(
+        "/api/v1/monitoring/device/{dashed}/?key={REGISTERED_KEY}&time="
+    )));
+    // A restart uses the stored identity: no second registration.
+    let child = run();
+    let before = sink.accepted().len();
+    wait_for("another sample", || sink.accepted().len() > before);
+    child.kill();
+    let regs = sink
+        .requests()
+        .iter()
+        .filter(|r| r.target.starts_with("/controller/"))
+        .count();
+    assert_eq!(regs, 1, "registered once");
+}
+
+fn uuid_dashed(hex: &str) -> String {
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    )
+}
+
+/// Points `--openwisp-config` at a file that does not set url/uuid/key, so the test does
+/// not depend on the machine's /etc/config/openwisp.
+trait NoOpenwisp {
+    fn openwisp_config_absent(&mut self, dir: &Path) -> &mut Self;
+}
+
+impl NoOpenwisp for Command {
+    fn openwisp_config_absent(&mut self, dir: &Path) -> &mut Self {
+        let empty = dir.join("openwisp-empty");
+        std::fs::write(&empty, "").unwrap();
+        self.arg("--openwisp-config").arg(empty)
+    }
 }

@@ -40,6 +40,13 @@ pub struct Config {
     pub uuid: Option<uuid::Uuid>,
     /// This device's key.
     pub key: Option<String>,
+    /// The organization's shared secret: with it and no uuid/key, the agent registers
+    /// itself at `{url}/controller/device/register/` and keeps what it gets in
+    /// `identity_file`.
+    pub shared_secret: Option<String>,
+    /// Where a self-registered device keeps its uuid and key (UCI format; default
+    /// `/etc/edgemon/identity`).
+    pub identity_file: PathBuf,
     /// How to ship samples (`openwisp`, `native`, `mqtt`; default `openwisp`).
     pub mode: Mode,
     /// Time between collections (default 300 s, like the reference agent).
@@ -47,7 +54,7 @@ pub struct Config {
     /// The queue file; on flash it survives reboots, on tmpfs it spares the flash
     /// (default `/etc/edgemon/queue.redb`).
     pub queue_path: PathBuf,
-    /// Bound on the queued samples' encoded size (default 2 MiB).
+    /// Bound on the queued samples' encoded size (default 1 MiB, a file of about 2.3 MB).
     pub queue_max_bytes: u64,
     /// Samples older than this are dropped (default 24 h).
     pub queue_max_age: Duration,
@@ -83,6 +90,8 @@ impl Default for Config {
             url: None,
             uuid: None,
             key: None,
+            shared_secret: None,
+            identity_file: PathBuf::from("/etc/edgemon/identity"),
             mode: Mode::OpenWisp,
             interval: Duration::from_secs(300),
             queue_path: PathBuf::from("/etc/edgemon/queue.redb"),
@@ -107,6 +116,8 @@ pub const OPTIONS: &[&str] = &[
     "url",
     "uuid",
     "key",
+    "shared_secret",
+    "identity_file",
     "mode",
     "interval",
     "queue_path",
@@ -180,6 +191,8 @@ impl Config {
                     );
                 }
                 "key" => c.key = Some(nonempty(v).map_err(bad)?),
+                "shared_secret" => c.shared_secret = Some(nonempty(v).map_err(bad)?),
+                "identity_file" => c.identity_file = PathBuf::from(nonempty(v).map_err(bad)?),
                 "mode" => c.mode = mode(v).map_err(bad)?,
                 "interval" => c.interval = positive(value::duration(v)).map_err(bad)?,
                 "queue_path" => c.queue_path = PathBuf::from(nonempty(v).map_err(bad)?),
@@ -224,17 +237,17 @@ impl Config {
                 why: why.to_owned(),
             })
         };
-        if self.uuid.is_none() {
-            return missing(
-                "uuid",
-                "(set it, or register the device with openwisp-config)",
-            );
+        let registering =
+            self.shared_secret.is_some() && (self.uuid.is_none() || self.key.is_none());
+        if registering && self.url.is_none() {
+            return missing("url", "to register with `shared_secret`");
         }
-        if self.key.is_none() {
-            return missing(
-                "key",
-                "(set it, or register the device with openwisp-config)",
-            );
+        let why = "(set it, set `shared_secret` to register, or register with openwisp-config)";
+        if self.uuid.is_none() && !registering {
+            return missing("uuid", why);
+        }
+        if self.key.is_none() && !registering {
+            return missing("key", why);
         }
         match self.mode {
             Mode::OpenWisp | Mode::Native if self.url.is_none() => {

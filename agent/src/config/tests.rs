@@ -30,7 +30,7 @@ fn defaults_fill_what_is_not_set() {
     );
     assert_eq!(c.mode, Mode::OpenWisp);
     assert_eq!(c.interval, Duration::from_secs(300));
-    assert_eq!(c.queue_max_bytes, 2 * 1024 * 1024);
+    assert_eq!(c.queue_max_bytes, 1024 * 1024);
     assert!(c.tls_verify);
 }
 
@@ -191,4 +191,18 @@ fn load_reads_files_and_reports_missing_ones() {
     };
     let err = load(&missing, &[]).unwrap_err().to_string();
     assert!(err.contains("absent"), "{err}");
+}
+
+#[test]
+fn a_shared_secret_replaces_uuid_and_key_but_needs_the_url() {
+    let o = flag_options(&flags(&[("shared-secret", "s"), ("url", "http://c")]));
+    let c = Config::from_options(&o).unwrap();
+    assert_eq!((c.uuid, c.key.as_deref()), (None, None));
+    assert_eq!(c.shared_secret.as_deref(), Some("s"));
+    let o = flag_options(&flags(&[("shared-secret", "s"), ("mode", "mqtt")]));
+    let err = Config::from_options(&o).unwrap_err().to_string();
+    assert!(
+        err.starts_with("option `url` is required to register"),
+        "{err}"
+    );
 }

@@ -30,6 +30,8 @@ pub enum RunError {
     Queue(#[from] QueueError),
     #[error(transparent)]
     Http(#[from] HttpSetupError),
+    #[error(transparent)]
+    Identity(#[from] crate::register::IdentityError),
     #[error("mode mqtt is not available in this build")]
     NoMqtt,
 }
@@ -52,6 +54,7 @@ pub(crate) enum Transport {
 
 /// Runs until the process is killed.
 pub fn run(cfg: &Config, src: &dyn Source) -> Result<(), RunError> {
+    let cfg = &crate::register::ensure(cfg, src)?;
     let mut transport = match cfg.mode {
         Mode::OpenWisp => Transport::OpenWisp(Http::new(cfg)?),
         Mode::Native => Transport::Native(Http::new(cfg)?),
@@ -80,20 +83,58 @@ pub fn run(cfg: &Config, src: &dyn Source) -> Result<(), RunError> {
         ],
     );
     let mut sched = Schedule::new(Duration::ZERO, cfg.interval, boot_delay, cfg.backoff_max);
+    // Samples collected but never stored (the queue failed while writing them); counted as
+    // dropped once the queue works again.
+    let mut unstored = 0;
     loop {
         let now = start.elapsed();
-        match sched.next(now, queue.status().depth) {
+        let step = match sched.next(now, queue.status().depth) {
             Action::Collect => {
-                collect_one(&mut queue, src)?;
+                let r = collect_one(&mut queue, src);
+                unstored += u64::from(r.is_err());
                 sched.collected(start.elapsed());
+                r
             }
-            Action::Send => {
-                let outcome = cycle::send(&mut transport, &mut queue, cfg)?;
+            Action::Send => cycle::send(&mut transport, &mut queue, cfg).map(|outcome| {
                 sched.sent(start.elapsed(), outcome, fastrand::u64(..));
+            }),
+            Action::SleepUntil(t) => {
+                std::thread::sleep(t.saturating_sub(now));
+                Ok(())
             }
-            Action::SleepUntil(t) => std::thread::sleep(t.saturating_sub(now)),
+        };
+        if let Err(e) = step {
+            queue = recover(queue, cfg, &e);
+            if unstored > 0 && queue.count_unstored(unstored) {
+                unstored = 0;
+            }
         }
         status::write(&cfg.status_file, &queue.status(), sched.failures());
+    }
+}
+
+/// After a storage error: log it, close the queue and reopen it (redb rolls back to the
+/// last commit), retrying every few seconds until the file opens again (a full disk may
+/// need space freed first).
+fn recover(queue: Queue, cfg: &Config, e: &QueueError) -> Queue {
+    log(
+        "error",
+        "queue storage failed; reopening",
+        &[("error", e.to_string())],
+    );
+    drop(queue);
+    loop {
+        match Queue::open(&cfg.queue_path, cfg.limits()) {
+            Ok(q) => return q,
+            Err(e) => {
+                log(
+                    "error",
+                    "cannot reopen the queue",
+                    &[("error", e.to_string())],
+                );
+                std::thread::sleep(Duration::from_secs(5));
+            }
+        }
     }
 }
 

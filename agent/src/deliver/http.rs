@@ -31,23 +31,8 @@ impl Http {
     /// When called without url/uuid/key: [`Config::from_options`] requires them in the
     /// HTTP modes.
     pub fn new(cfg: &Config) -> Result<Self, HttpSetupError> {
-        let builder = ureq::Agent::config_builder()
-            .timeout_connect(Some(cfg.connect_timeout))
-            .timeout_global(Some(cfg.request_timeout))
-            .http_status_as_error(false)
-            .user_agent(concat!("edgemon-agent/", env!("CARGO_PKG_VERSION")));
-        #[cfg(feature = "tls")]
-        let builder = builder.tls_config(tls_config(cfg)?);
-        #[cfg(not(feature = "tls"))]
-        if cfg
-            .url
-            .as_deref()
-            .is_some_and(|u| u.starts_with("https://"))
-        {
-            return Err(HttpSetupError::NoTls);
-        }
         Ok(Self {
-            agent: builder.build().into(),
+            agent: agent(cfg)?,
             base: cfg.url.clone().expect("url is required in HTTP modes"),
             uuid: cfg.uuid.expect("uuid is required"),
             key: cfg.key.clone().expect("key is required"),
@@ -105,7 +90,28 @@ impl Http {
     }
 }
 
-fn read_body(r: &mut ureq::http::Response<ureq::Body>) -> String {
+/// A client with the configured timeouts and TLS settings (also used for registration).
+pub fn agent(cfg: &Config) -> Result<ureq::Agent, HttpSetupError> {
+    let builder = ureq::Agent::config_builder()
+        .timeout_connect(Some(cfg.connect_timeout))
+        .timeout_global(Some(cfg.request_timeout))
+        .http_status_as_error(false)
+        .user_agent(concat!("edgemon-agent/", env!("CARGO_PKG_VERSION")));
+    #[cfg(feature = "tls")]
+    let builder = builder.tls_config(tls_config(cfg)?);
+    #[cfg(not(feature = "tls"))]
+    if cfg
+        .url
+        .as_deref()
+        .is_some_and(|u| u.starts_with("https://"))
+    {
+        return Err(HttpSetupError::NoTls);
+    }
+    Ok(builder.build().into())
+}
+
+/// The body of a response, up to a limit (servers answer with short messages).
+pub fn read_body(r: &mut ureq::http::Response<ureq::Body>) -> String {
     r.body_mut()
         .with_config()
         .limit(BODY_LIMIT)

@@ -4,11 +4,13 @@
 //!
 //! # Storage
 //!
-//! One redb file, three tables:
-//! * `samples`: `seq → postcard(Sample)` (the native envelope's [`Sample`](edgemon_shared::envelope::Sample), so a batch is
-//!   the concatenation of stored values and nothing is re-encoded to send natively);
-//! * `counters`: `next_seq`, `dropped`, `rejected`, `last_success_us`, `last_error_us`;
-//! * `text`: `last_error`.
+//! One redb file, two tables:
+//! * `samples`: `seq → postcard(Sample)`, the native envelope's
+//!   [`Sample`](edgemon_shared::envelope::Sample) (sequence number, collection time in µs,
+//!   the NetJSON document as JSON text): what a native batch carries, and the OpenWISP
+//!   path sends the document with its time;
+//! * `state`: one postcard record with `next_seq`, `dropped`, `rejected`, the last
+//!   success time and the last error.
 //!
 //! Every call that changes the queue is one redb transaction committed with
 //! [`redb::Durability::Immediate`]: when it returns, the change survives `kill -9` and power loss,

@@ -202,6 +202,16 @@ impl Queue {
         self.remove(seqs, now_us, Some(reason))
     }
 
+    /// Adds samples that were collected but could not be stored at all to the dropped
+    /// count (persisted with the next write). False when the handle is unusable.
+    pub fn count_unstored(&mut self, n: u64) -> bool {
+        if self.poisoned {
+            return false;
+        }
+        self.state.dropped += n;
+        true
+    }
+
     /// Remembers a delivery failure for `status`; persisted with the next write, so a
     /// server that stays down does not wear the flash.
     pub fn note_error(&mut self, now_us: i64, message: &str) {
