@@ -322,7 +322,7 @@ fn broker(v: &str) -> Result<String, String> {
         .unwrap_or(t);
     let bad = || format!("`{v}` must be host:port, mqtt://host:port or mqtts://host:port");
     let (host, port) = rest.rsplit_once(':').ok_or_else(bad)?;
-    if host.is_empty() || port.parse::<u16>().is_err() {
+    if host.is_empty() || host.contains(['/', ' ']) || port.parse::<u16>().is_err() {
         return Err(bad());
     }
     Ok(t.to_owned())
