@@ -1,7 +1,10 @@
 //! A real mosquitto broker for a test: free port, generated config and password file,
 //! persistence in a temporary folder (so sessions survive a broker restart), stopped when
-//! dropped. `scripts/deps` installs mosquitto.
+//! dropped. `scripts/deps` installs mosquitto. `user root` keeps a broker started by root
+//! from switching to the `mosquitto` user, which could not read the test's private
+//! temporary folder (ignored when the tests do not run as root).
 
+use std::fmt::Write as _;
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -10,6 +13,9 @@ use std::time::{Duration, Instant};
 #[derive(Debug)]
 pub struct Mosquitto {
     pub port: u16,
+    /// A second listener with TLS ([`Mosquitto::start_with_tls`]): its port and the CA
+    /// certificate (PEM) that signed the broker's certificate for 127.0.0.1.
+    pub tls: Option<(u16, PathBuf)>,
     dir: PathBuf,
     child: Option<Child>,
 }
@@ -31,11 +37,20 @@ impl Mosquitto {
     /// # Panics
     /// When mosquitto is missing or does not start listening.
     pub fn start(dir: &Path, users: &[(&str, &str)]) -> Self {
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
+        Self::start_inner(dir, users, false)
+    }
+
+    /// Like [`Mosquitto::start`], plus a TLS listener with a certificate for 127.0.0.1
+    /// signed by a CA generated with `openssl`.
+    ///
+    /// # Panics
+    /// When openssl or mosquitto fail.
+    pub fn start_with_tls(dir: &Path, users: &[(&str, &str)]) -> Self {
+        Self::start_inner(dir, users, true)
+    }
+
+    fn start_inner(dir: &Path, users: &[(&str, &str)], tls: bool) -> Self {
+        let port = free_port();
         std::fs::create_dir_all(dir.join("data")).unwrap();
         let pw = dir.join("passwd");
         for (i, (user, pass)) in users.iter().enumerate() {
@@ -49,13 +64,28 @@ impl Mosquitto {
         let conf = format!(
             "listener {port} 127.0.0.1\nallow_anonymous false\npassword_file {}\n\
              persistence true\npersistence_location {}/\nautosave_interval 1\n\
-             max_packet_size 2000000\nlog_dest stderr\n",
+             max_packet_size 2000000\nlog_dest stderr\nuser root\n",
             pw.display(),
             dir.join("data").display()
         );
+        let mut conf = conf;
+        let mut tls_info = None;
+        if tls {
+            let ca = certificates(dir);
+            let tls_port = free_port();
+            let _ = write!(
+                conf,
+                "listener {tls_port} 127.0.0.1\ncafile {}\ncertfile {}\nkeyfile {}\n",
+                ca.display(),
+                dir.join("server.pem").display(),
+                dir.join("server.key").display()
+            );
+            tls_info = Some((tls_port, ca));
+        }
         std::fs::write(dir.join("mosquitto.conf"), conf).unwrap();
         let mut m = Mosquitto {
             port,
+            tls: tls_info,
             dir: dir.to_path_buf(),
             child: None,
         };
@@ -93,6 +123,90 @@ impl Mosquitto {
             let _ = c.wait();
         }
     }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A CA and a server certificate for 127.0.0.1 in `dir`; returns the CA's PEM path.
+fn certificates(dir: &Path) -> PathBuf {
+    let run = |args: &[&str]| {
+        let out = Command::new("openssl")
+            .args(args)
+            .current_dir(dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .output()
+            .expect("openssl is installed");
+        assert!(
+            out.status.success(),
+            "openssl {args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let ec = [
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+    ];
+    run(&[
+        &["req", "-x509"][..],
+        &ec,
+        &[
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=edgemon test CA",
+        ],
+    ]
+    .concat());
+    run(&[
+        &["req"][..],
+        &ec,
+        &[
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+            "-subj",
+            "/CN=127.0.0.1",
+        ],
+    ]
+    .concat());
+    std::fs::write(
+        dir.join("server.ext"),
+        "basicConstraints=CA:FALSE\nsubjectAltName=IP:127.0.0.1\n",
+    )
+    .unwrap();
+    run(&[
+        "x509",
+        "-req",
+        "-in",
+        "server.csr",
+        "-CA",
+        "ca.pem",
+        "-CAkey",
+        "ca.key",
+        "-CAcreateserial",
+        "-out",
+        "server.pem",
+        "-days",
+        "2",
+        "-extfile",
+        "server.ext",
+    ]);
+    dir.join("ca.pem")
 }
 
 impl Drop for Mosquitto {

@@ -76,6 +76,16 @@ fn subscriber(port: u16) -> Arc<Mutex<Seen>> {
 }
 
 fn agent(dir: &Path, bundle: &Path, port: u16) -> Running {
+    agent_with(
+        dir,
+        bundle,
+        &format!("127.0.0.1:{port}"),
+        &[],
+        Stdio::null(),
+    )
+}
+
+fn agent_with(dir: &Path, bundle: &Path, broker: &str, extra: &[&str], stderr: Stdio) -> Running {
     Running(
         Command::new(bin("edgemon-agent"))
             .arg("run")
@@ -91,7 +101,7 @@ fn agent(dir: &Path, bundle: &Path, port: u16) -> Running {
                 "--mqtt-org",
                 ORG,
             ])
-            .args(["--mqtt-broker", &format!("127.0.0.1:{port}")])
+            .args(["--mqtt-broker", broker])
             .args([
                 "--interval",
                 "1",
@@ -101,11 +111,12 @@ fn agent(dir: &Path, bundle: &Path, port: u16) -> Running {
                 "1",
             ])
             .args(["--request-timeout", "2"])
+            .args(extra)
             .arg("--queue-path")
             .arg(dir.join("queue.redb"))
             .arg("--status-file")
             .arg(dir.join("status"))
-            .stderr(Stdio::null())
+            .stderr(stderr)
             .spawn()
             .unwrap(),
     )
@@ -181,4 +192,64 @@ fn mqtt_delivery_survives_a_broker_outage_and_sigkill() {
         let v: serde_json::Value = serde_json::from_str(doc).unwrap();
         assert_eq!(v["type"], "DeviceMonitoring");
     }
+}
+
+#[test]
+fn mqtts_verifies_the_broker_with_the_ca_file_or_not_at_all_when_told() {
+    let dir = tempfile::tempdir().unwrap();
+    let bundle = capture_bundle(dir.path());
+    let broker = Mosquitto::start_with_tls(
+        &dir.path().join("broker"),
+        &[(UUID, KEY), ("collector", "collector-pw")],
+    );
+    let (tls_port, ca) = broker.tls.clone().unwrap();
+    let url = format!("mqtts://127.0.0.1:{tls_port}");
+    let seen = subscriber(broker.port);
+
+    // The webpki roots do not know the test CA: the handshake fails and nothing arrives.
+    let log = dir.path().join("agent.log");
+    let refused = agent_with(
+        dir.path(),
+        &bundle,
+        &url,
+        &[],
+        std::fs::File::create(&log).unwrap().into(),
+    );
+    wait_for("a certificate error in the log", || {
+        std::fs::read_to_string(&log).is_ok_and(|t| t.contains("UnknownIssuer"))
+    });
+    refused.kill();
+    assert_eq!(max_seq(&seen), 0);
+
+    // With the CA file it is trusted; the samples queued meanwhile arrive too.
+    let ca_arg = ca.display().to_string();
+    let trusted = agent_with(
+        dir.path(),
+        &bundle,
+        &url,
+        &["--tls-ca-file", &ca_arg],
+        Stdio::null(),
+    );
+    wait_for("seq 3 over TLS", || max_seq(&seen) >= 3);
+    trusted.kill();
+
+    // tls_verify = 0 accepts the unknown issuer.
+    let before = max_seq(&seen);
+    let unverified = agent_with(
+        dir.path(),
+        &bundle,
+        &url,
+        &["--tls-verify", "0"],
+        Stdio::null(),
+    );
+    wait_for("more samples without verification", || {
+        max_seq(&seen) > before + 1
+    });
+    unverified.kill();
+    let s = seen.lock().unwrap();
+    let max = *s.samples.keys().last().unwrap();
+    assert_eq!(
+        s.samples.keys().copied().collect::<Vec<_>>(),
+        (1..=max).collect::<Vec<_>>()
+    );
 }

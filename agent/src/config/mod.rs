@@ -60,7 +60,8 @@ pub struct Config {
     pub queue_max_age: Duration,
     /// Native and MQTT modes: at most this many samples per batch (default 100).
     pub batch_max: usize,
-    /// MQTT broker as `host:port` (mode `mqtt`).
+    /// MQTT broker as `host:port` or `mqtt://host:port` (plain TCP) or `mqtts://host:port`
+    /// (TLS, with `tls_ca_file`/`tls_verify`) (mode `mqtt`).
     pub mqtt_broker: Option<String>,
     /// The organization in MQTT topics `edgemon/v1/{org}/{uuid}/...` (mode `mqtt`).
     pub mqtt_org: Option<String>,
@@ -315,11 +316,14 @@ fn mode(v: &str) -> Result<Mode, String> {
 
 fn broker(v: &str) -> Result<String, String> {
     let t = v.trim();
-    let (host, port) = t
-        .rsplit_once(':')
-        .ok_or_else(|| format!("`{v}` must be host:port"))?;
-    if host.is_empty() || port.parse::<u16>().is_err() {
-        return Err(format!("`{v}` must be host:port"));
+    let rest = t
+        .strip_prefix("mqtts://")
+        .or_else(|| t.strip_prefix("mqtt://"))
+        .unwrap_or(t);
+    let bad = || format!("`{v}` must be host:port, mqtt://host:port or mqtts://host:port");
+    let (host, port) = rest.rsplit_once(':').ok_or_else(bad)?;
+    if host.is_empty() || host.contains(['/', ' ']) || port.parse::<u16>().is_err() {
+        return Err(bad());
     }
     Ok(t.to_owned())
 }

@@ -149,6 +149,18 @@ fn required_options_depend_on_the_mode() {
     ])));
     o.remove("url");
     assert_eq!(Config::from_options(&o).unwrap().mode, Mode::Mqtt);
+    for ok in ["mqtts://b.example:8883", "mqtt://10.0.0.1:1883"] {
+        o.extend(flag_options(&flags(&[("mqtt-broker", ok)])));
+        assert!(Config::from_options(&o).is_ok(), "{ok}");
+    }
+    for bad in ["b.example", "mqtts://:8883", "ws://b:1", "b:99999"] {
+        o.extend(flag_options(&flags(&[("mqtt-broker", bad)])));
+        let err = Config::from_options(&o).unwrap_err().to_string();
+        assert!(
+            err.starts_with("option `mqtt_broker` (--mqtt-broker)"),
+            "{bad}: {err}"
+        );
+    }
 }
 
 #[test]

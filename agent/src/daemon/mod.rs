@@ -32,6 +32,9 @@ pub enum RunError {
     Http(#[from] HttpSetupError),
     #[error(transparent)]
     Identity(#[from] crate::register::IdentityError),
+    #[cfg(feature = "mqtt")]
+    #[error(transparent)]
+    Mqtt(#[from] crate::deliver::mqtt::MqttSetupError),
     #[error("mode mqtt is not available in this build")]
     NoMqtt,
 }
@@ -59,7 +62,7 @@ pub fn run(cfg: &Config, src: &dyn Source) -> Result<(), RunError> {
         Mode::OpenWisp => Transport::OpenWisp(Http::new(cfg)?),
         Mode::Native => Transport::Native(Http::new(cfg)?),
         #[cfg(feature = "mqtt")]
-        Mode::Mqtt => Transport::Mqtt(crate::deliver::mqtt::Mqtt::new(cfg)),
+        Mode::Mqtt => Transport::Mqtt(crate::deliver::mqtt::Mqtt::new(cfg)?),
         #[cfg(not(feature = "mqtt"))]
         Mode::Mqtt => return Err(RunError::NoMqtt),
     };

@@ -6,6 +6,8 @@ pub mod backoff;
 pub mod http;
 #[cfg(feature = "mqtt")]
 pub mod mqtt;
+#[cfg(all(feature = "mqtt", feature = "tls"))]
+pub mod mqtt_tls;
 pub mod plan;
 pub mod puback;
 pub mod schedule;

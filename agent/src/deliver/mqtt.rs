@@ -5,7 +5,8 @@
 //! Session: client id = device UUID, `clean_session = false` (the broker keeps the
 //! session and unacknowledged QoS 1 packets across reconnects), username/password = the
 //! device's UUID/key, last will `edgemon/v1/{org}/{uuid}/status` = `offline` (retained),
-//! and `online` (retained) published on every connection.
+//! and `online` (retained) published on every connection. `mqtts://` brokers use TLS
+//! (`mqtt_tls`).
 
 use super::puback::{MqttEvent, Step, Tracker};
 use crate::config::Config;
@@ -16,6 +17,16 @@ use std::time::{Duration, Instant};
 
 /// Largest batch the client sends (and the broker must accept).
 const MAX_PACKET: usize = 1024 * 1024;
+
+/// Why the MQTT client could not be set up.
+#[derive(Debug, thiserror::Error)]
+pub enum MqttSetupError {
+    #[error("option `mqtt_broker`: mqtts:// needs a build with the `tls` feature")]
+    NoTls,
+    #[cfg(feature = "tls")]
+    #[error(transparent)]
+    Tls(#[from] super::mqtt_tls::MqttTlsError),
+}
 
 /// What a send attempt ended with.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -50,11 +61,15 @@ pub fn topic(org: &str, uuid: &uuid::Uuid, leaf: &str) -> String {
 impl Mqtt {
     /// # Panics
     /// Without broker/org/uuid/key, which [`Config::from_options`] requires in mode mqtt.
-    pub fn new(cfg: &Config) -> Self {
+    pub fn new(cfg: &Config) -> Result<Self, MqttSetupError> {
         let uuid = cfg.uuid.expect("uuid is required");
         let org = cfg.mqtt_org.clone().expect("mqtt_org is required");
         let broker = cfg.mqtt_broker.clone().expect("mqtt_broker is required");
-        let (host, port) = broker.rsplit_once(':').expect("validated host:port");
+        let (tls, hostport) = match broker.strip_prefix("mqtts://") {
+            Some(rest) => (true, rest),
+            None => (false, broker.strip_prefix("mqtt://").unwrap_or(&broker)),
+        };
+        let (host, port) = hostport.rsplit_once(':').expect("validated host:port");
         let mut opts = MqttOptions::new(
             uuid.to_string(),
             host,
@@ -66,6 +81,14 @@ impl Mqtt {
             .set_keep_alive(Duration::from_secs(60))
             .set_max_packet_size(MAX_PACKET, MAX_PACKET)
             .set_last_will(LastWill::new(&status, "offline", QoS::AtLeastOnce, true));
+        if tls {
+            #[cfg(feature = "tls")]
+            opts.set_transport(rumqttc::Transport::tls_with_config(
+                rumqttc::TlsConfiguration::Rustls(super::mqtt_tls::client_config(cfg)?),
+            ));
+            #[cfg(not(feature = "tls"))]
+            return Err(MqttSetupError::NoTls);
+        }
         let (client, mut connection) = Client::new(opts, 16);
         let mut net = rumqttc::NetworkOptions::new();
         net.set_connection_timeout(cfg.connect_timeout.as_secs().max(1));
@@ -84,7 +107,8 @@ impl Mqtt {
                     Ok(Event::Incoming(Packet::PubAck(a))) => Some(MqttEvent::Acked(a.pkid)),
                     Ok(Event::Outgoing(Outgoing::Publish(p))) => Some(MqttEvent::Published(p)),
                     Ok(_) => None,
-                    Err(_) => {
+                    Err(e) => {
+                        crate::daemon::log("warn", "mqtt connection", &[("error", e.to_string())]);
                         // The next poll reconnects; do not spin on a dead broker.
                         std::thread::sleep(Duration::from_millis(500 + fastrand::u64(..1500)));
                         Some(MqttEvent::Down)
@@ -97,14 +121,14 @@ impl Mqtt {
                 }
             }
         });
-        Self {
+        Ok(Self {
             client,
             events: rx,
             tracker: Tracker::default(),
             uuid,
             samples_topic: topic(&org, &uuid, "samples"),
             timeout: cfg.request_timeout,
-        }
+        })
     }
 
     /// Publishes a batch (built by `batch` only when none is in flight) and waits up to
