@@ -58,24 +58,43 @@ impl Store {
         Ok(Store { db })
     }
 
-    pub fn org(&self, id: Uuid) -> Result<Option<Org>, RegistryError> {
+    /// One record of `table` by key, decoded.
+    fn get<T: serde::de::DeserializeOwned>(
+        &self,
+        table: TableDefinition<&[u8], &[u8]>,
+        key: &[u8],
+        what: &str,
+    ) -> Result<Option<T>, RegistryError> {
         let tx = self.db.begin_read().map_err(storage)?;
-        let t = tx.open_table(ORGS).map_err(storage)?;
-        t.get(id.as_bytes().as_slice())
+        let t = tx.open_table(table).map_err(storage)?;
+        t.get(key)
             .map_err(storage)?
-            .map(|v| decode(v.value(), "organization"))
+            .map(|v| decode(v.value(), what))
             .transpose()
     }
 
-    pub fn orgs(&self) -> Result<Vec<Org>, RegistryError> {
+    /// Every record of `table`, decoded, in key order.
+    fn all<T: serde::de::DeserializeOwned>(
+        &self,
+        table: TableDefinition<&[u8], &[u8]>,
+        what: &str,
+    ) -> Result<Vec<T>, RegistryError> {
         let tx = self.db.begin_read().map_err(storage)?;
-        let t = tx.open_table(ORGS).map_err(storage)?;
+        let t = tx.open_table(table).map_err(storage)?;
         let mut out = Vec::new();
         for row in t.iter().map_err(storage)? {
             let (_, v) = row.map_err(storage)?;
-            out.push(decode(v.value(), "organization")?);
+            out.push(decode(v.value(), what)?);
         }
         Ok(out)
+    }
+
+    pub fn org(&self, id: Uuid) -> Result<Option<Org>, RegistryError> {
+        self.get(ORGS, id.as_bytes(), "organization")
+    }
+
+    pub fn orgs(&self) -> Result<Vec<Org>, RegistryError> {
+        self.all(ORGS, "organization")
     }
 
     pub fn put_org(&self, org: &Org) -> Result<(), RegistryError> {
@@ -101,23 +120,11 @@ impl Store {
     }
 
     pub fn device(&self, id: Uuid) -> Result<Option<Device>, RegistryError> {
-        let tx = self.db.begin_read().map_err(storage)?;
-        let t = tx.open_table(DEVICES).map_err(storage)?;
-        t.get(id.as_bytes().as_slice())
-            .map_err(storage)?
-            .map(|v| decode(v.value(), "device"))
-            .transpose()
+        self.get(DEVICES, id.as_bytes(), "device")
     }
 
     pub fn devices(&self) -> Result<Vec<Device>, RegistryError> {
-        let tx = self.db.begin_read().map_err(storage)?;
-        let t = tx.open_table(DEVICES).map_err(storage)?;
-        let mut out = Vec::new();
-        for row in t.iter().map_err(storage)? {
-            let (_, v) = row.map_err(storage)?;
-            out.push(decode(v.value(), "device")?);
-        }
-        Ok(out)
+        self.all(DEVICES, "device")
     }
 
     fn lookup(
@@ -201,23 +208,11 @@ impl Store {
     }
 
     pub fn token(&self, hash: &SecretHash) -> Result<Option<Token>, RegistryError> {
-        let tx = self.db.begin_read().map_err(storage)?;
-        let t = tx.open_table(TOKENS).map_err(storage)?;
-        t.get(hash.as_slice())
-            .map_err(storage)?
-            .map(|v| decode(v.value(), "token"))
-            .transpose()
+        self.get(TOKENS, hash, "token")
     }
 
     pub fn tokens(&self) -> Result<Vec<Token>, RegistryError> {
-        let tx = self.db.begin_read().map_err(storage)?;
-        let t = tx.open_table(TOKENS).map_err(storage)?;
-        let mut out = Vec::new();
-        for row in t.iter().map_err(storage)? {
-            let (_, v) = row.map_err(storage)?;
-            out.push(decode(v.value(), "token")?);
-        }
-        Ok(out)
+        self.all(TOKENS, "token")
     }
 
     pub fn put_token(&self, token: &Token) -> Result<(), RegistryError> {
