@@ -170,6 +170,7 @@ fn main() -> anyhow::Result<()> {
             start_us: start,
             end_us: now,
             bucket_us: Some(hour),
+            bucket_offset_us: 0,
             group_by_tags: Vec::new(),
         };
         let mut latencies = Vec::new();

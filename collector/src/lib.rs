@@ -6,6 +6,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod charts;
 pub mod config;
 pub mod derive;
 pub mod http;

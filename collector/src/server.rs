@@ -110,6 +110,8 @@ pub async fn serve(
         tsdb,
         embedded: Some(stores.embedded.clone()),
         retry_after_s: config.ingest.retry_after_s,
+        chart_tz: jiff::tz::TimeZone::get(&config.charts.timezone)
+            .expect("checked when the configuration was loaded"),
     };
     let app = router(state, config.http.max_body_bytes);
     tracing::info!(%addr, data_dir = %config.data_dir.display(), "edgemon-collector listening");

@@ -103,6 +103,7 @@ fn acknowledged_points_survive_a_killed_process() {
             start_us: 0,
             end_us: i64::MAX,
             bucket_us: None,
+            bucket_offset_us: 0,
             group_by_tags: vec!["writer".into()],
         };
         let series = store.query(q).await.unwrap();

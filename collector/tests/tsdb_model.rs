@@ -117,9 +117,10 @@ fn query() -> impl Strategy<Value = Query> {
         1_i64..28,
         prop::option::of(prop::sample::select(vec![1_i64, 3, 7, 12, 100])),
         prop::sample::subsequence(vec!["dev", "if"], 0..=2),
+        prop::sample::select(vec![0_i64, 1, -7, STEP / 3, 5 * STEP]),
     )
         .prop_map(
-            |(m, short, filters, fields, start, len, bucket, group_by)| Query {
+            |(m, short, filters, fields, start, len, bucket, group_by, offset)| Query {
                 retention: if short {
                     Retention::Short
                 } else {
@@ -137,6 +138,7 @@ fn query() -> impl Strategy<Value = Query> {
                 start_us: NOW - 2 * HOUR + start * STEP,
                 end_us: NOW - 2 * HOUR + (start + len) * STEP,
                 bucket_us: bucket.map(|b| b * STEP / 2),
+                bucket_offset_us: offset,
                 group_by_tags: group_by.into_iter().map(Into::into).collect(),
             },
         )
@@ -207,9 +209,14 @@ impl Model {
         let starts: Vec<i64> = match q.bucket_us {
             None => vec![q.start_us],
             Some(w) => {
-                let first = q.start_us.div_euclid(w) * w;
-                let last = (q.end_us - 1).div_euclid(w) * w;
-                (0..=(last - first) / w).map(|i| first + i * w).collect()
+                // The boundary at or before the start, counted from the offset.
+                let mut first = q.start_us - (q.start_us - q.bucket_offset_us).rem_euclid(w);
+                let mut starts = Vec::new();
+                while first < q.end_us {
+                    starts.push(first);
+                    first += w;
+                }
+                starts
             }
         };
         let mut out = Vec::new();

@@ -35,6 +35,22 @@ pub struct Config {
     /// Tuning of the embedded time-series store.
     pub embedded: Embedded,
     pub log: Log,
+    pub charts: Charts,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Charts {
+    /// IANA time zone of chart requests without `timezone=` (the reference's `TIME_ZONE`).
+    pub timezone: String,
+}
+
+impl Default for Charts {
+    fn default() -> Self {
+        Charts {
+            timezone: "UTC".into(),
+        }
+    }
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -129,6 +145,7 @@ impl Default for Config {
             retention: RetentionConfig::default(),
             embedded: Embedded::default(),
             log: Log::default(),
+            charts: Charts::default(),
         }
     }
 }
@@ -261,6 +278,12 @@ impl Config {
             return Err(
                 "option `retention.default` must not be shorter than `retention.short`".into(),
             );
+        }
+        if jiff::tz::TimeZone::get(&self.charts.timezone).is_err() {
+            return Err(format!(
+                "option `charts.timezone`: unknown time zone {:?} (an IANA name such as \"Europe/Rome\")",
+                self.charts.timezone
+            ));
         }
         Ok(())
     }

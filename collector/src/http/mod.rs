@@ -1,6 +1,7 @@
 //! The HTTP API: routes and shared state. Handlers are thin: they check, then call the
 //! registry or the ingest pipeline.
 
+mod device_charts;
 mod metrics;
 mod openwisp;
 mod register;
@@ -24,6 +25,8 @@ pub struct AppState {
     /// The embedded store, when it is the backend (for its figures on `/metrics`).
     pub embedded: Option<Arc<EmbeddedStore>>,
     pub retry_after_s: u32,
+    /// Time zone of chart requests without `timezone=` (`charts.timezone`).
+    pub chart_tz: jiff::tz::TimeZone,
 }
 
 /// All routes.
@@ -31,7 +34,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
     Router::new()
         .route(
             "/api/v1/monitoring/device/{pk}/",
-            post(openwisp::post_metrics),
+            post(openwisp::post_metrics).get(device_charts::get_device),
         )
         .route("/controller/device/register/", post(register::register))
         .route("/controller/register/", post(register::register))

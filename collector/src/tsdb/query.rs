@@ -41,8 +41,12 @@ pub struct Query {
     /// Exclusive end, microseconds since the epoch.
     pub end_us: i64,
     /// Bucket width in microseconds; buckets are aligned to multiples of it since the epoch
-    /// (InfluxDB's `GROUP BY time()` without offset). `None`: one bucket for the whole range.
+    /// (InfluxDB's `GROUP BY time()`), shifted by `bucket_offset_us`. `None`: one bucket for the whole range.
     pub bucket_us: Option<i64>,
+    /// Shifts the bucket boundaries: buckets start at `offset + k * bucket_us` (InfluxDB's
+    /// `tz()` clause aligns day and week buckets to local midnight this way). 0 for UTC.
+    #[serde(default)]
+    pub bucket_offset_us: i64,
     /// Tags to group by: one [`Series`] per distinct combination.
     pub group_by_tags: Vec<String>,
 }

@@ -139,6 +139,7 @@ fn stored_points_match_what_the_reference_writes() {
                     start_us: us(at(0)),
                     end_us: us(at(4)),
                     bucket_us: Some(60_000_000),
+                    bucket_offset_us: 0,
                     group_by_tags: vec![],
                 }
             };

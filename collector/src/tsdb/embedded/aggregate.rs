@@ -25,7 +25,19 @@ pub struct Buckets {
 
 impl Buckets {
     /// The buckets of `[start_us, end_us)`, or why the query is invalid.
+    #[cfg(test)]
     pub fn new(start_us: i64, end_us: i64, width_us: Option<i64>) -> Result<Self, StoreError> {
+        Self::with_offset(start_us, end_us, width_us, 0)
+    }
+
+    /// The buckets of `[start_us, end_us)` with boundaries at `offset_us + k * width`, or
+    /// why the query is invalid.
+    pub fn with_offset(
+        start_us: i64,
+        end_us: i64,
+        width_us: Option<i64>,
+        offset_us: i64,
+    ) -> Result<Self, StoreError> {
         if start_us >= end_us {
             return Err(StoreError::InvalidQuery(format!(
                 "empty time range: start {start_us} µs is not before end {end_us} µs"
@@ -43,8 +55,9 @@ impl Buckets {
                 "bucket width must be positive, got {width} µs"
             )));
         }
-        let first = start_us.div_euclid(width) * width;
-        let last = (end_us - 1).div_euclid(width) * width;
+        let offset = offset_us.rem_euclid(width);
+        let first = (start_us - offset).div_euclid(width) * width + offset;
+        let last = (end_us - 1 - offset).div_euclid(width) * width + offset;
         let count = (i128::from(last) - i128::from(first)) / i128::from(width) + 1;
         if count > i128::from(MAX_BUCKETS) {
             return Err(StoreError::InvalidQuery(format!(
@@ -97,7 +110,12 @@ impl Evaluation {
         if query.fields.is_empty() {
             return Err(StoreError::InvalidQuery("no field selected".into()));
         }
-        let buckets = Buckets::new(query.start_us, query.end_us, query.bucket_us)?;
+        let buckets = Buckets::with_offset(
+            query.start_us,
+            query.end_us,
+            query.bucket_us,
+            query.bucket_offset_us,
+        )?;
         let mut group_by = query.group_by_tags.clone();
         group_by.sort();
         group_by.dedup();

@@ -15,6 +15,7 @@ fn query(fields: &[(&str, Agg)], start_us: i64, end_us: i64, bucket_us: Option<i
         start_us,
         end_us,
         bucket_us,
+        bucket_offset_us: 0,
         group_by_tags: Vec::new(),
     }
 }
@@ -221,6 +222,25 @@ fn buckets_are_aligned_to_the_epoch_and_cover_start_to_end() {
     let b = Buckets::new(-90 * MIN, 0, Some(HOUR)).unwrap();
     assert_eq!(b.start(0), -2 * HOUR);
     assert_eq!(b.count(), 2);
+}
+
+#[test]
+fn an_offset_shifts_the_boundaries() {
+    // Day buckets at local midnight of UTC+05:30, from 2 h into the epoch's day.
+    let day = 24 * HOUR;
+    let off = 5 * HOUR + 30 * MIN;
+    let b = Buckets::with_offset(2 * HOUR, 2 * day, Some(day), off).unwrap();
+    assert_eq!(
+        (0..b.count()).map(|i| b.start(i)).collect::<Vec<_>>(),
+        [off - day, off, off + day]
+    );
+    assert_eq!(b.index(off - 1), 0);
+    assert_eq!(b.index(off), 1);
+    // An offset of a whole width (or a negative one) is the same alignment.
+    let a = Buckets::with_offset(0, day, Some(HOUR), HOUR).unwrap();
+    let c = Buckets::with_offset(0, day, Some(HOUR), -HOUR).unwrap();
+    assert_eq!(a, Buckets::new(0, day, Some(HOUR)).unwrap());
+    assert_eq!(a, c);
 }
 
 #[test]

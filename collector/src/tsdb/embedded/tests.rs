@@ -53,6 +53,7 @@ fn query(
         start_us: start,
         end_us: end,
         bucket_us: bucket,
+        bucket_offset_us: 0,
         group_by_tags: Vec::new(),
     }
 }

@@ -1,0 +1,263 @@
+//! `GET /api/v1/monitoring/device/{pk}/`: the device, its charts and (with `status`) its
+//! latest snapshot, or the charts as CSV (`csv`). The shell around `crate::charts`.
+
+use super::AppState;
+use super::openwisp::parse_uuid_any;
+use super::reply::{detail, not_found_html};
+use crate::charts::catalog::DEVICE_CHARTS;
+use crate::charts::range::{self, RangeParams};
+use crate::charts::render::{self, RenderedChart};
+use crate::registry::Device;
+use crate::registry::secret;
+use crate::tsdb::{FieldValue, Retention, Series};
+use axum::extract::{Path, Query, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::{Map, Value};
+use std::collections::HashMap;
+
+/// Who is asking, once checked.
+enum Caller {
+    DeviceKey(String),
+    Token,
+}
+
+fn bearer(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.trim().split_once(' ')?;
+    (scheme.eq_ignore_ascii_case("bearer") || scheme.eq_ignore_ascii_case("token"))
+        .then(|| token.trim())
+}
+
+fn unauthorized(message: &str) -> Response {
+    let mut r = detail(StatusCode::UNAUTHORIZED, message);
+    r.headers_mut().insert(
+        header::WWW_AUTHENTICATE,
+        HeaderValue::from_static("Bearer realm=\"api\""),
+    );
+    r
+}
+
+fn unavailable(what: &str, e: &dyn std::fmt::Display) -> Response {
+    tracing::error!(error = %e, "{what} failed");
+    detail(
+        StatusCode::SERVICE_UNAVAILABLE,
+        &format!("{what} unavailable; retry later."),
+    )
+}
+
+/// The device if the caller may read it, else the reply.
+fn authorize(
+    state: &AppState,
+    device: &Device,
+    params: &HashMap<String, String>,
+    headers: &HeaderMap,
+) -> Result<Caller, Response> {
+    if let Some(key) = params.get("key") {
+        return if secret::verify(key, &device.key_hash) {
+            Ok(Caller::DeviceKey(key.clone()))
+        } else {
+            Err(detail(
+                StatusCode::FORBIDDEN,
+                "You do not have permission to perform this action.",
+            ))
+        };
+    }
+    let Some(token) = bearer(headers) else {
+        return Err(unauthorized(
+            "Authentication credentials were not provided.",
+        ));
+    };
+    match state.registry.verify_token(token) {
+        Err(e) => Err(unavailable("Registry", &e)),
+        Ok(None) => Err(unauthorized("Invalid token.")),
+        // Another organization's device does not exist for this token.
+        Ok(Some(t)) if !t.sees(device.org) => Err(detail(StatusCode::NOT_FOUND, "Not found.")),
+        Ok(Some(_)) => Ok(Caller::Token),
+    }
+}
+
+fn rfc3339(us: i64) -> Value {
+    jiff::Timestamp::from_microsecond(us)
+        .map_or(Value::Null, |t| Value::from(t.to_string()))
+}
+
+fn device_fields(device: &Device, caller: &Caller) -> Map<String, Value> {
+    let mut m = Map::new();
+    m.insert("id".into(), Value::from(device.id.to_string()));
+    m.insert("name".into(), Value::from(device.name.clone()));
+    m.insert("organization".into(), Value::from(device.org.to_string()));
+    m.insert("group".into(), Value::Null);
+    m.insert("mac_address".into(), Value::from(device.mac.clone()));
+    // Only the key's hash is stored: it can be shown only to whoever just sent it.
+    m.insert(
+        "key".into(),
+        match caller {
+            Caller::DeviceKey(k) => Value::from(k.clone()),
+            Caller::Token => Value::Null,
+        },
+    );
+    m.insert("last_ip".into(), Value::from(device.last_ip.clone()));
+    m.insert(
+        "management_ip".into(),
+        Value::from(device.management_ip.clone()),
+    );
+    m.insert("model".into(), Value::from(device.model.clone()));
+    m.insert("os".into(), Value::from(device.os.clone()));
+    m.insert("system".into(), Value::from(device.system.clone()));
+    m.insert("notes".into(), Value::from(""));
+    m.insert("config".into(), Value::Null);
+    m.insert("created".into(), rfc3339(device.created_us));
+    m.insert("modified".into(), rfc3339(device.created_us));
+    m
+}
+
+/// Runs every chart's queries and renders the charts that have data, sorted.
+async fn charts(
+    state: &AppState,
+    device: &Device,
+    range: &range::ChartRange,
+) -> Result<Vec<(RenderedChart, String)>, Response> {
+    let mut out = Vec::new();
+    for def in DEVICE_CHARTS {
+        let (data, summary) = crate::charts::queries(def, device.id, range);
+        let data = state
+            .tsdb
+            .query(data)
+            .await
+            .map_err(|e| unavailable("Time-series store", &e))?;
+        if data.is_empty() {
+            continue;
+        }
+        let summary: Vec<Series> = state
+            .tsdb
+            .query(summary)
+            .await
+            .map_err(|e| unavailable("Time-series store", &e))?;
+        for series in &data {
+            let ifname = def
+                .per_ifname
+                .then(|| series.tags.get("ifname").cloned().unwrap_or_default());
+            let sum = summary
+                .iter()
+                .find(|s| s.tags == series.tags)
+                .and_then(|s| s.rows.first());
+            if let Some(chart) =
+                render::render(def, ifname.as_deref(), &series.rows, sum, &range.tz)
+            {
+                let metric = def
+                    .metric_name
+                    .replace("{ifname}", ifname.as_deref().unwrap_or(""));
+                out.push((chart, metric));
+            }
+        }
+    }
+    // The x axis is read from the first chart in creation order; sort afterwards.
+    Ok(out)
+}
+
+async fn snapshot(state: &AppState, device: &Device) -> Result<Value, Response> {
+    let point = state
+        .tsdb
+        .latest(
+            Retention::Short,
+            "device_data".into(),
+            vec![("pk".into(), device.id.to_string())],
+        )
+        .await
+        .map_err(|e| unavailable("Time-series store", &e))?;
+    Ok(match point.and_then(|p| p.fields.get("data").cloned()) {
+        Some(FieldValue::Str(text)) => serde_json::from_str(&text).unwrap_or(Value::Null),
+        _ => Value::Null,
+    })
+}
+
+fn csv_response(body: String) -> Response {
+    (
+        StatusCode::OK,
+        [
+            (header::CONTENT_TYPE, "text/csv"),
+            (header::CONTENT_DISPOSITION, "attachment; filename=data.csv"),
+        ],
+        body,
+    )
+        .into_response()
+}
+
+pub async fn get_device(
+    State(state): State<AppState>,
+    Path(pk): Path<String>,
+    Query(params): Query<HashMap<String, String>>,
+    headers: HeaderMap,
+) -> Response {
+    let Some(id) = parse_uuid_any(&pk) else {
+        return not_found_html().await;
+    };
+    let device = match state.registry.device(id) {
+        Err(e) => return unavailable("Registry", &e),
+        Ok(None) => return detail(StatusCode::NOT_FOUND, "Not found."),
+        Ok(Some(d)) => d,
+    };
+    let caller = match authorize(&state, &device, &params, &headers) {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let get = |k: &str| params.get(k).map(String::as_str);
+    let range = match range::resolve(
+        RangeParams {
+            time: get("time"),
+            start: get("start"),
+            end: get("end"),
+            timezone: get("timezone"),
+        },
+        crate::registry::now_us(),
+        &state.chart_tz,
+    ) {
+        Ok(r) => r,
+        Err(e) => {
+            return (StatusCode::BAD_REQUEST, axum::Json(vec![e.to_string()])).into_response();
+        }
+    };
+    let found = match charts(&state, &device, &range).await {
+        Ok(c) => c,
+        Err(r) => return r,
+    };
+    let x: Vec<String> = found
+        .iter()
+        .find(|(c, _)| c.kind != "histogram" && !c.x.is_empty())
+        .map(|(c, _)| c.x.clone())
+        .unwrap_or_default();
+    let mut metrics: Vec<String> = found.iter().map(|(_, m)| m.clone()).collect();
+    let mut rendered: Vec<RenderedChart> = found.into_iter().map(|(c, _)| c).collect();
+    render::sort(&mut rendered);
+    if get("csv").is_some_and(|v| !v.is_empty()) {
+        return csv_response(render::csv(&rendered, &x));
+    }
+    metrics.sort();
+    metrics.dedup();
+    let mut body = device_fields(&device, &caller);
+    let related: Vec<Value> = metrics
+        .into_iter()
+        .map(|name| serde_json::json!({ "name": name, "is_healthy": null }))
+        .collect();
+    body.insert(
+        "monitoring".into(),
+        serde_json::json!({ "status": "unknown", "related_metrics": related }),
+    );
+    body.insert(
+        "charts".into(),
+        Value::Array(rendered.into_iter().map(|c| c.json).collect()),
+    );
+    if !x.is_empty() {
+        body.insert("x".into(), Value::from(x));
+    }
+    if get("status").is_some_and(|v| !v.is_empty()) {
+        match snapshot(&state, &device).await {
+            Ok(data) => {
+                body.insert("data".into(), data);
+            }
+            Err(r) => return r,
+        }
+    }
+    axum::Json(Value::Object(body)).into_response()
+}
