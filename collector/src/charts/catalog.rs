@@ -411,8 +411,8 @@ mod tests {
     fn the_embedded_json_members_parse() {
         for def in DEVICE_CHARTS {
             for text in [def.colorscale, def.extras].into_iter().flatten() {
-                let v: serde_json::Value = serde_json::from_str(text)
-                    .unwrap_or_else(|e| panic!("{}: {e}", def.key));
+                let v: serde_json::Value =
+                    serde_json::from_str(text).unwrap_or_else(|e| panic!("{}: {e}", def.key));
                 assert!(v.is_object(), "{}", def.key);
             }
         }
@@ -438,7 +438,10 @@ mod tests {
         assert_eq!(rtt.colors().unwrap(), ["#1f77b4", "#ff7f0e", "#2ca02c"]);
         let mem = DEVICE_CHARTS.iter().find(|d| d.key == "memory").unwrap();
         assert_eq!(mem.colors().unwrap(), ["#9467bd"]);
-        let tech = DEVICE_CHARTS.iter().find(|d| d.key == "access_tech").unwrap();
+        let tech = DEVICE_CHARTS
+            .iter()
+            .find(|d| d.key == "access_tech")
+            .unwrap();
         assert_eq!(tech.colors(), None);
     }
 }

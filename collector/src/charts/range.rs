@@ -67,27 +67,24 @@ pub enum RangeError {
 
 /// The bucket width for `<days>d` (`Chart.GROUP_MAP` and its custom extension).
 pub fn group_minutes(days: u32) -> i64 {
+    let n = i64::from(days);
     match days {
-        1 | 2 | 28 | 29 => 10,
         3 => 20,
         7 => 60,
-        30 => 24 * 60,
-        365 => 7 * 24 * 60,
-        // 5 * round(N / 3 * 20 / 5); never a tie for whole N.
-        4..=6 => 5 * (f64::from(days) / 3.0 * 20.0 / 5.0).round() as i64,
+        // 5 * round(N / 3 * 20 / 5) = 5 * round(4N / 3); never a tie for whole N.
+        4..=6 => 5 * ((8 * n + 3) / 6),
         // round(N / 7) hours; never a tie for whole N.
-        8..=27 => (f64::from(days) / 7.0).round() as i64 * 60,
-        31..=210 => 24 * 60,
-        211..=364 => 7 * 24 * 60,
-        // 0 and > 365 are refused before; the reference's fallback.
+        8..=27 => (2 * n + 7) / 14 * 60,
+        30..=210 => 24 * 60,
+        211..=365 => 7 * 24 * 60,
+        // 1, 2, and 28, 29 which fall through the reference's conditions (a quirk kept
+        // for compatibility); 0 and > 365 are refused before.
         _ => 10,
     }
 }
 
 fn parse_days(time: &str) -> Result<u32, RangeError> {
-    let n = time
-        .strip_suffix('d')
-        .ok_or(RangeError::TimeNotSupported)?;
+    let n = time.strip_suffix('d').ok_or(RangeError::TimeNotSupported)?;
     // Python's int(): optional sign, digits; only 1..=365 make a range.
     match n.parse::<u32>() {
         Ok(days @ 1..=365) if n.bytes().all(|b| b.is_ascii_digit()) => Ok(days),
@@ -97,7 +94,7 @@ fn parse_days(time: &str) -> Result<u32, RangeError> {
 }
 
 fn to_us(ts: Timestamp) -> i64 {
-    i64::try_from(ts.as_microsecond()).unwrap_or(i64::MAX)
+    ts.as_microsecond()
 }
 
 fn local_to_us(dt: DateTime, tz: &TimeZone) -> Result<i64, RangeError> {
@@ -166,7 +163,9 @@ pub fn resolve(
         _ => return Err(RangeError::HalfCustomRange),
     };
     let bucket_us = group_minutes(days) * MINUTE_US;
-    let offset_s = tz.to_offset(Timestamp::from_microsecond(start_us).unwrap_or(now)).seconds();
+    let offset_s = tz
+        .to_offset(Timestamp::from_microsecond(start_us).unwrap_or(now))
+        .seconds();
     Ok(ChartRange {
         days,
         start_us,
@@ -202,10 +201,12 @@ mod tests {
 
     #[test]
     fn the_group_map_and_its_custom_extension() {
-        let got: Vec<(u32, i64)> = [1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 27, 28, 29, 30, 31, 210, 211, 364, 365]
-            .into_iter()
-            .map(|d| (d, group_minutes(d)))
-            .collect();
+        let got: Vec<(u32, i64)> = [
+            1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 27, 28, 29, 30, 31, 210, 211, 364, 365,
+        ]
+        .into_iter()
+        .map(|d| (d, group_minutes(d)))
+        .collect();
         let h = 60;
         assert_eq!(
             got,
@@ -319,14 +320,35 @@ mod tests {
         assert_eq!(r.start_us, us("2026-11-01T00:00:00Z"));
         assert_eq!(r.end_us, us("2026-11-13T12:00:00Z") + 1);
         // Less than a day counts as 1d.
-        assert_eq!(custom("2026-11-24 01:00:00", "2026-11-24 02:00:00").unwrap().days, 1);
+        assert_eq!(
+            custom("2026-11-24 01:00:00", "2026-11-24 02:00:00")
+                .unwrap()
+                .days,
+            1
+        );
         let cases = [
             ("2026-11-01", "2026-11-02 00:00:00", RangeError::DateFormat),
             ("2026-11-01 00:00:00", "tomorrow", RangeError::DateFormat),
-            ("2024-01-01 00:00:00", "2026-01-01 00:00:00", RangeError::TooLong),
-            ("2026-11-02 00:00:00", "2026-11-01 00:00:00", RangeError::StartAfterEnd),
-            ("2026-11-25 00:00:00", "2026-11-26 00:00:00", RangeError::StartInFuture),
-            ("2026-11-20 00:00:00", "2026-11-26 00:00:00", RangeError::EndInFuture),
+            (
+                "2024-01-01 00:00:00",
+                "2026-01-01 00:00:00",
+                RangeError::TooLong,
+            ),
+            (
+                "2026-11-02 00:00:00",
+                "2026-11-01 00:00:00",
+                RangeError::StartAfterEnd,
+            ),
+            (
+                "2026-11-25 00:00:00",
+                "2026-11-26 00:00:00",
+                RangeError::StartInFuture,
+            ),
+            (
+                "2026-11-20 00:00:00",
+                "2026-11-26 00:00:00",
+                RangeError::EndInFuture,
+            ),
         ];
         for (start, end, want) in cases {
             assert_eq!(custom(start, end).unwrap_err(), want, "{start} {end}");

@@ -29,7 +29,9 @@ fn apply(post: Post, v: &FieldValue) -> Value {
         (Post::AsIs, FieldValue::Bool(b)) => Value::from(*b),
         (Post::AsIs, other) => other.as_f64().map_or(Value::Null, float),
         (Post::Percent, v) => v.as_f64().map_or(Value::Null, |f| float(f * 100.0)),
-        (Post::Giga, v) => v.as_f64().map_or(Value::Null, |f| float(f / 1_000_000_000.0)),
+        (Post::Giga, v) => v
+            .as_f64()
+            .map_or(Value::Null, |f| float(f / 1_000_000_000.0)),
         // Go's math.Round: halves away from zero, as Rust's f64::round.
         (Post::Round, v) => v.as_f64().map_or(Value::Null, |f| float(f.round())),
     }
@@ -73,7 +75,11 @@ fn truthy(v: &Value) -> bool {
 pub fn x_label(time_us: i64, tz: &TimeZone) -> String {
     Timestamp::from_microsecond(time_us).map_or_else(
         |_| String::new(),
-        |ts| ts.to_zoned(tz.clone()).strftime("%Y-%m-%d %H:%M").to_string(),
+        |ts| {
+            ts.to_zoned(tz.clone())
+                .strftime("%Y-%m-%d %H:%M")
+                .to_string()
+        },
     )
 }
 
@@ -129,7 +135,10 @@ pub fn render(
             traces
                 .iter()
                 .map(|(name, values)| {
-                    Value::Array(vec![Value::from(name.clone()), Value::Array(values.clone())])
+                    Value::Array(vec![
+                        Value::from(name.clone()),
+                        Value::Array(values.clone()),
+                    ])
                 })
                 .collect(),
         ),
@@ -248,7 +257,16 @@ pub fn csv(charts: &[RenderedChart], x: &[String]) -> String {
             .as_object()
             .map(|m| {
                 m.iter()
-                    .map(|(k, v)| (k.clone(), if v.is_null() { Value::from(0) } else { v.clone() }))
+                    .map(|(k, v)| {
+                        (
+                            k.clone(),
+                            if v.is_null() {
+                                Value::from(0)
+                            } else {
+                                v.clone()
+                            },
+                        )
+                    })
                     .collect()
             })
             .unwrap_or_default();
@@ -301,12 +319,18 @@ mod tests {
             row(0, vec![None, None]),
             row(
                 600_000_000,
-                vec![Some(FieldValue::Int(600_000_000)), Some(FieldValue::Int(1_200_000_000))],
+                vec![
+                    Some(FieldValue::Int(600_000_000)),
+                    Some(FieldValue::Int(1_200_000_000)),
+                ],
             ),
         ];
         let summary = row(
             0,
-            vec![Some(FieldValue::Int(600_000_000)), Some(FieldValue::Int(1_200_000_000))],
+            vec![
+                Some(FieldValue::Int(600_000_000)),
+                Some(FieldValue::Int(1_200_000_000)),
+            ],
         );
         let c = render(def("traffic"), Some("wlan0"), &rows, Some(&summary), &tz).unwrap();
         assert_eq!(
@@ -323,13 +347,26 @@ mod tests {
             "Network traffic (total, download and upload) of the interface \"wlan0\"."
         );
         assert_eq!(c.json["calculate_total"], true);
-        assert_eq!(c.json["trace_order"], serde_json::json!(["total", "download", "upload"]));
+        assert_eq!(
+            c.json["trace_order"],
+            serde_json::json!(["total", "download", "upload"])
+        );
         assert!(c.json.get("fill").is_none());
         assert_eq!(c.x, ["1970-01-01 00:00", "1970-01-01 00:10"]);
         let keys: Vec<&String> = c.json.as_object().unwrap().keys().collect();
         assert_eq!(
             keys[..9],
-            ["traces", "summary", "description", "title", "type", "unit", "summary_labels", "colors", "colorscale"]
+            [
+                "traces",
+                "summary",
+                "description",
+                "title",
+                "type",
+                "unit",
+                "summary_labels",
+                "colors",
+                "colorscale"
+            ]
         );
     }
 
@@ -358,7 +395,13 @@ mod tests {
         let c = render(
             def("signal_strength"),
             Some("wwan0"),
-            &[row(0, vec![Some(FieldValue::Float(-51.5)), Some(FieldValue::Float(-75.4))])],
+            &[row(
+                0,
+                vec![
+                    Some(FieldValue::Float(-51.5)),
+                    Some(FieldValue::Float(-75.4)),
+                ],
+            )],
             None,
             &tz,
         )

@@ -67,11 +67,29 @@ fn semantic_checks_name_the_option() {
 
 #[test]
 fn the_chart_time_zone_must_be_an_iana_name() {
-    let c = Config::from_toml("[charts]\ntimezone = \"Asia/Kolkata\"\n", "c.toml", env(&[])).unwrap();
+    let c = Config::from_toml(
+        "[charts]\ntimezone = \"Asia/Kolkata\"\n",
+        "c.toml",
+        env(&[]),
+    )
+    .unwrap();
     assert_eq!(c.charts.timezone, "Asia/Kolkata");
-    assert_eq!(Config::from_toml("", "c.toml", env(&[])).unwrap().charts.timezone, "UTC");
-    let e = Config::from_toml("[charts]\ntimezone = \"Mars/Olympus\"\n", "c.toml", env(&[]))
-        .unwrap_err()
-        .to_string();
-    assert!(e.contains("charts.timezone") && e.contains("Mars/Olympus"), "{e}");
+    assert_eq!(
+        Config::from_toml("", "c.toml", env(&[]))
+            .unwrap()
+            .charts
+            .timezone,
+        "UTC"
+    );
+    let e = Config::from_toml(
+        "[charts]\ntimezone = \"Mars/Olympus\"\n",
+        "c.toml",
+        env(&[]),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(
+        e.contains("charts.timezone") && e.contains("Mars/Olympus"),
+        "{e}"
+    );
 }

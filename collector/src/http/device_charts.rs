@@ -47,6 +47,7 @@ fn unavailable(what: &str, e: &dyn std::fmt::Display) -> Response {
 }
 
 /// The device if the caller may read it, else the reply.
+#[allow(clippy::result_large_err)] // the error is the reply itself, built once
 fn authorize(
     state: &AppState,
     device: &Device,
@@ -78,8 +79,7 @@ fn authorize(
 }
 
 fn rfc3339(us: i64) -> Value {
-    jiff::Timestamp::from_microsecond(us)
-        .map_or(Value::Null, |t| Value::from(t.to_string()))
+    jiff::Timestamp::from_microsecond(us).map_or(Value::Null, |t| Value::from(t.to_string()))
 }
 
 fn device_fields(device: &Device, caller: &Caller) -> Map<String, Value> {
@@ -112,7 +112,8 @@ fn device_fields(device: &Device, caller: &Caller) -> Map<String, Value> {
     m
 }
 
-/// Runs every chart's queries and renders the charts that have data, sorted.
+/// Runs every chart's queries and renders the charts that have data.
+#[allow(clippy::result_large_err)] // the error is the reply itself, built once
 async fn charts(
     state: &AppState,
     device: &Device,
@@ -156,6 +157,7 @@ async fn charts(
     Ok(out)
 }
 
+#[allow(clippy::result_large_err)] // the error is the reply itself, built once
 async fn snapshot(state: &AppState, device: &Device) -> Result<Value, Response> {
     let point = state
         .tsdb

@@ -2,6 +2,7 @@
 //! (the reference's schema, its test payloads, captures from OpenWrt devices).
 //! Run by `.ci/run` with `--features conformance`; fails loudly when the folder is missing.
 
+mod charts;
 mod derive;
 mod differential;
 mod golden;

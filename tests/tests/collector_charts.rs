@@ -1,0 +1,363 @@
+//! The device chart API of a real `edgemon-collector serve` process: samples posted over
+//! the OpenWISP path come back as the reference's charts, CSV and snapshot, and only to
+//! callers allowed to read the device.
+
+use edgemon_tests::collector::{Collector, fields};
+use edgemon_tests::http::{Response as Reply, request};
+use serde_json::{Value, json};
+use std::net::SocketAddr;
+use std::time::{Duration, Instant, SystemTime};
+
+const JSON: (&str, &str) = ("Content-Type", "application/json");
+const MIN_US: i64 = 60_000_000;
+
+fn now_us() -> i64 {
+    i64::try_from(
+        SystemTime::now()
+            .duration_since(SystemTime::UNIX_EPOCH)
+            .unwrap()
+            .as_micros(),
+    )
+    .unwrap()
+}
+
+/// The OpenWISP `time` parameter (`%d-%m-%Y_%H:%M:%S.%f`, UTC).
+fn openwisp_time(us: i64) -> String {
+    let t = time::OffsetDateTime::from_unix_timestamp_nanos(i128::from(us) * 1000).unwrap();
+    format!(
+        "{:02}-{:02}-{}_{:02}:{:02}:{:02}.{:06}",
+        t.day(),
+        u8::from(t.month()),
+        t.year(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.microsecond()
+    )
+}
+
+/// A router's sample with cumulative counters and two WiFi clients.
+fn sample(rx: u64, tx: u64, load: f64) -> Vec<u8> {
+    serde_json::to_vec(&json!({
+        "type": "DeviceMonitoring",
+        "general": {"hostname": "ap1", "local_time": 1_764_000_000, "uptime": 3600},
+        "resources": {
+            "load": [load, 0.2, 0.1], "cpus": 2,
+            "memory": {"total": 100_000_000, "free": 40_000_000, "buffered": 10_000_000, "shared": 1000},
+            "disk": [{"filesystem": "/dev/root", "mount_point": "/", "size_bytes": 1000,
+                      "used_bytes": 250, "available_bytes": 750, "used_percent": 25}]
+        },
+        "interfaces": [{
+            "name": "wlan0", "type": "wireless", "up": true,
+            "statistics": {"rx_bytes": rx, "tx_bytes": tx},
+            "wireless": {"mode": "access_point", "ssid": "edge", "channel": 36, "frequency": 5180,
+                         "htmode": "VHT80", "noise": -95, "tx_power": 20, "signal": -50,
+                         "country": "IT",
+                         "clients": [
+                             {"mac": "44:d1:fa:00:00:01", "auth": true, "assoc": true, "authorized": true,
+                              "ht": true, "vht": true, "wmm": true, "mfp": false},
+                             {"mac": "44:d1:fa:00:00:02", "auth": true, "assoc": true, "authorized": true,
+                              "ht": true, "vht": true, "wmm": true, "mfp": false}
+                         ]}
+        }]
+    }))
+    .unwrap()
+}
+
+/// Minutes since an arbitrary origin of an x label (`YYYY-MM-DD HH:MM`).
+fn label_minutes(label: &str) -> i64 {
+    let n = |s: &str| s.parse::<i64>().unwrap();
+    let (date, clock) = label.split_once(' ').unwrap();
+    let d: Vec<&str> = date.split('-').collect();
+    let (h, m) = clock.split_once(':').unwrap();
+    let month = time::Month::try_from(u8::try_from(n(d[1])).unwrap()).unwrap();
+    let day = time::Date::from_calendar_date(
+        i32::try_from(n(d[0])).unwrap(),
+        month,
+        u8::try_from(n(d[2])).unwrap(),
+    )
+    .unwrap();
+    i64::from(day.to_julian_day()) * 1440 + n(h) * 60 + n(m)
+}
+
+struct Setup {
+    _collector: Collector,
+    addr: SocketAddr,
+    id: String,
+    key: String,
+    viewer: String,
+    outsider: String,
+}
+
+fn setup() -> Setup {
+    let mut c = Collector::new();
+    c.cli(&["org", "add", "Acme", "--slug", "acme"]);
+    c.cli(&["org", "add", "Other", "--slug", "other"]);
+    let dev = fields(&c.cli(&["device", "add", "--org", "acme", "--name", "ap1"]));
+    let token = |name: &str, org: &str| {
+        let out = c.cli(&[
+            "token", "add", "--name", name, "--role", "viewer", "--org", org,
+        ]);
+        fields(&out)["token"].clone()
+    };
+    let viewer = token("noc", "acme");
+    let outsider = token("them", "other");
+    let addr = c.start();
+    Setup {
+        addr,
+        id: dev["id"].clone(),
+        key: dev["key"].clone(),
+        viewer,
+        outsider,
+        _collector: c,
+    }
+}
+
+fn get(s: &Setup, query: &str, headers: &[(&str, &str)]) -> Reply {
+    request(
+        s.addr,
+        "GET",
+        &format!("/api/v1/monitoring/device/{}/?{query}", s.id),
+        headers,
+        b"",
+    )
+}
+
+fn chart<'a>(body: &'a Value, title: &str) -> &'a Value {
+    body["charts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["title"] == title)
+        .unwrap_or_else(|| panic!("no chart {title:?} in {body}"))
+}
+
+/// Posts three samples 10+ minutes apart and waits until the last is stored.
+fn post_samples(s: &Setup) -> i64 {
+    let now = now_us();
+    let counters = [
+        (1_000_000_000_u64, 500_000_000_u64, 0.5),
+        (2_200_000_000, 1_100_000_000, 1.0),
+        (3_400_000_000, 1_700_000_000, 1.5),
+    ];
+    for (i, (rx, tx, load)) in counters.into_iter().enumerate() {
+        let at = now - (45 - 20 * i64::try_from(i).unwrap()) * MIN_US;
+        let path = format!(
+            "/api/v1/monitoring/device/{}/?key={}&time={}",
+            s.id,
+            s.key,
+            openwisp_time(at)
+        );
+        let r = request(s.addr, "POST", &path, &[JSON], &sample(rx, tx, load));
+        assert_eq!(r.status, 200, "{}", r.text());
+    }
+    // Ingest is asynchronous: wait for the CPU mean of all three samples.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let r = get(s, &format!("key={}&time=1d", s.key), &[]);
+        assert_eq!(r.status, 200, "{}", r.text());
+        let body = r.json();
+        let done = body["charts"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|c| c["title"] == "CPU Load" && c["summary"]["CPU_load"] == json!(50.0));
+        if done {
+            return now;
+        }
+        assert!(Instant::now() < deadline, "samples not stored: {body}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+#[test]
+#[allow(clippy::many_single_char_names, clippy::too_many_lines)] // one scenario
+fn charts_of_posted_samples_match_the_reference_shape() {
+    let s = setup();
+    post_samples(&s);
+    let body = get(&s, &format!("key={}&time=1d", s.key), &[]).json();
+
+    let titles: Vec<&str> = body["charts"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["title"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        titles,
+        [
+            "WiFi clients: wlan0",
+            "Traffic: wlan0",
+            "Memory Usage",
+            "CPU Load",
+            "Disk Usage"
+        ]
+    );
+    // 1d: 10-minute buckets from now − 24 h to now, every trace aligned with x.
+    let x = body["x"].as_array().unwrap();
+    assert!((144..=145).contains(&x.len()), "{}", x.len());
+    for c in body["charts"].as_array().unwrap() {
+        for trace in c["traces"].as_array().unwrap() {
+            assert_eq!(
+                trace[1].as_array().unwrap().len(),
+                x.len(),
+                "{}",
+                c["title"]
+            );
+        }
+    }
+    // Traffic: deltas of the counters (the first sample counts whole), in GB.
+    let traffic = chart(&body, "Traffic: wlan0");
+    assert_eq!(traffic["summary"], json!({"upload": 1.7, "download": 3.4}));
+    let download: f64 = traffic["traces"][0][1]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_f64)
+        .sum();
+    assert_eq!(traffic["traces"][0][0], "download");
+    assert!((download - 3.4).abs() < 1e-9, "{download}");
+    assert_eq!(traffic["type"], "stackedbar+lines");
+    assert_eq!(traffic["unit"], "adaptive_prefix+B");
+    // Two distinct clients over the range.
+    let clients = chart(&body, "WiFi clients: wlan0");
+    assert_eq!(clients["summary"], json!({"wifi_clients": 2}));
+    // Memory: 100 * (1 - (free + buffered) / total) = 50.0; disk 25.0.
+    assert_eq!(
+        chart(&body, "Memory Usage")["summary"],
+        json!({"memory_usage": 50.0})
+    );
+    assert_eq!(
+        chart(&body, "Disk Usage")["summary"],
+        json!({"disk_usage": 25.0})
+    );
+    assert_eq!(chart(&body, "Memory Usage")["colors"], json!(["#9467bd"]));
+
+    // Device fields: the key only for the caller who sent it.
+    assert_eq!(body["id"], s.id);
+    assert_eq!(body["name"], "ap1");
+    assert_eq!(body["key"], s.key);
+    assert!(body.get("data").is_none());
+    let names: Vec<&str> = body["monitoring"]["related_metrics"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "CPU usage",
+            "Disk usage",
+            "Memory usage",
+            "wlan0 traffic",
+            "wlan0 wifi clients"
+        ]
+    );
+
+    // status=… adds the latest snapshot (transformed: VHT80 bitrate, vendors).
+    let body = get(&s, &format!("key={}&time=1d&status=1", s.key), &[]).json();
+    assert_eq!(body["data"]["type"], "DeviceMonitoring");
+    assert_eq!(body["data"]["resources"]["load"][0], json!(1.5));
+
+    // CSV: a header, then one row per x value.
+    let r = get(&s, &format!("key={}&time=1d&csv=1", s.key), &[]);
+    assert_eq!(r.status, 200);
+    assert_eq!(r.header("content-type"), Some("text/csv"));
+    assert_eq!(
+        r.header("content-disposition"),
+        Some("attachment; filename=data.csv")
+    );
+    let text = r.text();
+    let lines: Vec<&str> = text.split("\r\n").filter(|l| !l.is_empty()).collect();
+    assert_eq!(
+        lines[0],
+        "time,wifi_clients - WiFi clients: wlan0,download - Traffic: wlan0,upload - Traffic: wlan0,\
+         memory_usage - Memory Usage,CPU_load - CPU Load,disk_usage - Disk Usage"
+    );
+    assert_eq!(lines.len(), x.len() + 1, "{text}");
+
+    // Another zone: the start is the same wall-clock time read in that zone (as InfluxDB
+    // reads the reference's literals with `tz()`), so Kolkata's day starts 5 h 30 earlier
+    // (33 more buckets) and every label is local time.
+    let kolkata = get(
+        &s,
+        &format!("key={}&time=1d&timezone=Asia/Kolkata", s.key),
+        &[],
+    )
+    .json();
+    let ist = kolkata["x"].as_array().unwrap();
+    assert_eq!(ist.len(), x.len() + 33);
+    assert_eq!(ist[0], x[0]);
+    let (u, i) = (x.last().unwrap(), ist.last().unwrap());
+    let gap = label_minutes(i.as_str().unwrap()) - label_minutes(u.as_str().unwrap());
+    assert_eq!(gap, 5 * 60 + 30, "{u} {i}");
+}
+
+#[test]
+fn only_allowed_callers_read_a_device_and_bad_parameters_are_named() {
+    let s = setup();
+    let bearer = |t: &str| format!("Bearer {t}");
+
+    // Credentials.
+    let r = get(&s, "time=1d", &[]);
+    assert_eq!(r.status, 401);
+    assert_eq!(
+        r.json()["detail"],
+        "Authentication credentials were not provided."
+    );
+    assert_eq!(get(&s, "key=wrong", &[]).status, 403);
+    let r = get(&s, "", &[("Authorization", &bearer("not-a-token"))]);
+    assert_eq!(
+        (r.status, r.json()["detail"].clone()),
+        (401, json!("Invalid token."))
+    );
+    let r = get(&s, "", &[("Authorization", &bearer(&s.viewer))]);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["key"], Value::Null);
+    assert_eq!(r.json()["charts"], json!([]));
+    // Another organization's token does not see the device at all.
+    let r = get(&s, "", &[("Authorization", &bearer(&s.outsider))]);
+    assert_eq!(r.status, 404);
+    let r = request(
+        s.addr,
+        "GET",
+        &format!(
+            "/api/v1/monitoring/device/{}/?key={}",
+            uuid::Uuid::new_v4(),
+            s.key
+        ),
+        &[],
+        b"",
+    );
+    assert_eq!(r.status, 404);
+
+    // Parameters, with the reference's messages.
+    let key = format!("key={}", s.key);
+    let cases = [
+        ("time=1w", "Time range not supported"),
+        ("time=xd", "Time range not supported"),
+        ("timezone=Mars/Olympus", "Unkown Time Zone"),
+        (
+            "start=2026-01-01&end=2026-01-02 00:00:00",
+            "Incorrect custom date format, should be YYYY-MM-DD H:M:S",
+        ),
+        (
+            "start=2020-01-01 00:00:00&end=2022-01-01 00:00:00",
+            "The date range shouldn't be greater than 365 days",
+        ),
+        (
+            "start=2026-01-02 00:00:00&end=2026-01-01 00:00:00",
+            "start_date cannot be greater than end_date",
+        ),
+        (
+            "start=2026-01-01 00:00:00&end=2999-01-01 00:00:00",
+            "The date range shouldn't be greater than 365 days",
+        ),
+    ];
+    for (query, message) in cases {
+        let r = get(&s, &format!("{key}&{}", query.replace(' ', "%20")), &[]);
+        assert_eq!(r.status, 400, "{query}: {}", r.text());
+        assert_eq!(r.json(), json!([message]), "{query}");
+    }
+}
