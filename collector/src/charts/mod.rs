@@ -5,10 +5,11 @@
 //! catalog::DEVICE_CHARTS ─► queries(def, device, range) ─► TimeSeries::query (both backends)
 //!                                                   └─► render::render ─► sort ─► JSON / csv
 //! ```
-//! Everything here is pure; `http/device_charts.rs` runs the queries.
+//! Everything here is pure except `read.rs`, which runs the queries against a store.
 
 pub mod catalog;
 pub mod range;
+pub mod read;
 pub mod render;
 
 use crate::tsdb::{Query, Retention, TagFilter};

@@ -4,12 +4,12 @@
 use super::AppState;
 use super::openwisp::parse_uuid_any;
 use super::reply::{detail, not_found_html};
-use crate::charts::catalog::DEVICE_CHARTS;
 use crate::charts::range::{self, RangeParams};
+use crate::charts::read;
 use crate::charts::render::{self, RenderedChart};
 use crate::registry::Device;
 use crate::registry::secret;
-use crate::tsdb::{FieldValue, Retention, Series};
+use crate::tsdb::{FieldValue, Retention};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -112,51 +112,6 @@ fn device_fields(device: &Device, caller: &Caller) -> Map<String, Value> {
     m
 }
 
-/// Runs every chart's queries and renders the charts that have data.
-#[allow(clippy::result_large_err)] // the error is the reply itself, built once
-async fn charts(
-    state: &AppState,
-    device: &Device,
-    range: &range::ChartRange,
-) -> Result<Vec<(RenderedChart, String)>, Response> {
-    let mut out = Vec::new();
-    for def in DEVICE_CHARTS {
-        let (data, summary) = crate::charts::queries(def, device.id, range);
-        let data = state
-            .tsdb
-            .query(data)
-            .await
-            .map_err(|e| unavailable("Time-series store", &e))?;
-        if data.is_empty() {
-            continue;
-        }
-        let summary: Vec<Series> = state
-            .tsdb
-            .query(summary)
-            .await
-            .map_err(|e| unavailable("Time-series store", &e))?;
-        for series in &data {
-            let ifname = def
-                .per_ifname
-                .then(|| series.tags.get("ifname").cloned().unwrap_or_default());
-            let sum = summary
-                .iter()
-                .find(|s| s.tags == series.tags)
-                .and_then(|s| s.rows.first());
-            if let Some(chart) =
-                render::render(def, ifname.as_deref(), &series.rows, sum, &range.tz)
-            {
-                let metric = def
-                    .metric_name
-                    .replace("{ifname}", ifname.as_deref().unwrap_or(""));
-                out.push((chart, metric));
-            }
-        }
-    }
-    // The x axis is read from the first chart in creation order; sort afterwards.
-    Ok(out)
-}
-
 #[allow(clippy::result_large_err)] // the error is the reply itself, built once
 async fn snapshot(state: &AppState, device: &Device) -> Result<Value, Response> {
     let point = state
@@ -220,17 +175,17 @@ pub async fn get_device(
             return (StatusCode::BAD_REQUEST, axum::Json(vec![e.to_string()])).into_response();
         }
     };
-    let found = match charts(&state, &device, &range).await {
+    let found = match read::device_charts(state.tsdb.as_ref(), device.id, &range).await {
         Ok(c) => c,
-        Err(r) => return r,
+        Err(e) => return unavailable("Time-series store", &e),
     };
     let x: Vec<String> = found
         .iter()
-        .find(|(c, _)| c.kind != "histogram" && !c.x.is_empty())
-        .map(|(c, _)| c.x.clone())
+        .find(|f| f.chart.kind != "histogram" && !f.chart.x.is_empty())
+        .map(|f| f.chart.x.clone())
         .unwrap_or_default();
-    let mut metrics: Vec<String> = found.iter().map(|(_, m)| m.clone()).collect();
-    let mut rendered: Vec<RenderedChart> = found.into_iter().map(|(c, _)| c).collect();
+    let mut metrics: Vec<String> = found.iter().map(|f| f.metric.clone()).collect();
+    let mut rendered: Vec<RenderedChart> = found.into_iter().map(|f| f.chart).collect();
     render::sort(&mut rendered);
     if get("csv").is_some_and(|v| !v.is_empty()) {
         return csv_response(render::csv(&rendered, &x));
