@@ -81,7 +81,7 @@ fn label_minutes(label: &str) -> i64 {
 }
 
 struct Setup {
-    _collector: Collector,
+    collector: Collector,
     addr: SocketAddr,
     id: String,
     key: String,
@@ -109,7 +109,7 @@ fn setup() -> Setup {
         key: dev["key"].clone(),
         viewer,
         outsider,
-        _collector: c,
+        collector: c,
     }
 }
 
@@ -360,4 +360,29 @@ fn only_allowed_callers_read_a_device_and_bad_parameters_are_named() {
         assert_eq!(r.status, 400, "{query}: {}", r.text());
         assert_eq!(r.json(), json!([message]), "{query}");
     }
+
+    // A rotated token: the old secret stops working, the new one reads the same device.
+    let mut s = s;
+    assert!(s.collector.stop().success());
+    let listed = s.collector.cli(&["token", "list"]);
+    let id = listed
+        .lines()
+        .find(|l| l.split('\t').nth(1) == Some("noc"))
+        .and_then(|l| l.split('\t').next())
+        .expect("the noc token is listed")
+        .to_owned();
+    let shown = fields(&s.collector.cli(&["token", "show", &id]));
+    assert_eq!(
+        (shown["name"].as_str(), shown["role"].as_str()),
+        ("noc", "viewer")
+    );
+    assert!(shown["org"].starts_with("acme ("), "{shown:?}");
+    let rotated = fields(&s.collector.cli(&["token", "rotate", &id]))["token"].clone();
+    s.addr = s.collector.start();
+    let old = get(&s, "", &[("Authorization", &bearer(&s.viewer))]);
+    assert_eq!(old.status, 401);
+    assert_eq!(
+        get(&s, "", &[("Authorization", &bearer(&rotated))]).status,
+        200
+    );
 }

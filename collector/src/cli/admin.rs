@@ -92,6 +92,10 @@ pub enum TokenCmd {
     },
     /// List tokens (never their secrets).
     List,
+    /// Show one token: name, role, organizations, creation time.
+    Show { id: Uuid },
+    /// Give a token a new secret (printed once); the old one stops working.
+    Rotate { id: Uuid },
     /// Delete a token.
     Delete { id: Uuid },
 }
@@ -265,6 +269,22 @@ pub fn token(config: &Config, cmd: &TokenCmd) -> anyhow::Result<ExitCode> {
             for t in r.tokens()? {
                 show_token(&mut out, &t)?;
             }
+        }
+        TokenCmd::Show { id } => {
+            let t = r.token(*id)?;
+            writeln!(out, "id: {}\nname: {}\nrole: {}", t.id, t.name, t.role)?;
+            for org in &t.orgs {
+                match r.org(*org)? {
+                    Some(o) => writeln!(out, "org: {} ({})", o.slug, o.id)?,
+                    None => writeln!(out, "org: {org} (deleted)")?,
+                }
+            }
+            writeln!(out, "created_us: {}", t.created_us)?;
+        }
+        TokenCmd::Rotate { id } => {
+            let (t, secret) = r.rotate_token(*id)?;
+            show_token(&mut out, &t)?;
+            writeln!(out, "token: {secret}")?;
         }
         TokenCmd::Delete { id } => {
             r.delete_token(*id)?;

@@ -391,6 +391,31 @@ impl Registry {
         Ok(t)
     }
 
+    /// The token with this id (never its secret, which is not stored).
+    pub fn token(&self, id: Uuid) -> Result<Token, RegistryError> {
+        self.store
+            .tokens()?
+            .into_iter()
+            .find(|t| t.id == id)
+            .ok_or_else(|| RegistryError::NotFound {
+                kind: "token",
+                id: id.to_string(),
+            })
+    }
+
+    /// A new secret for a token (same id, name, role and organizations); the old secret
+    /// stops working at once. Returns the token and the new secret (shown once).
+    pub fn rotate_token(&self, id: Uuid) -> Result<(Token, String), RegistryError> {
+        let old = self.token(id)?;
+        let secret = format!("em_{}{}", secret::generate(), secret::generate());
+        let token = Token {
+            hash: secret::hash(&secret),
+            ..old.clone()
+        };
+        self.store.replace_token(&old.hash, &token)?;
+        Ok((token, secret))
+    }
+
     pub fn delete_token(&self, id: Uuid) -> Result<(), RegistryError> {
         if self.store.delete_token(id)? {
             Ok(())

@@ -225,6 +225,18 @@ impl Store {
         tx.commit().map_err(storage)
     }
 
+    /// Stores `token` in place of the token whose hash was `old_hash`, atomically.
+    pub fn replace_token(&self, old_hash: &SecretHash, token: &Token) -> Result<(), RegistryError> {
+        let tx = self.db.begin_write().map_err(storage)?;
+        {
+            let mut t = tx.open_table(TOKENS).map_err(storage)?;
+            t.remove(old_hash.as_slice()).map_err(storage)?;
+            t.insert(token.hash.as_slice(), encode(token).as_slice())
+                .map_err(storage)?;
+        }
+        tx.commit().map_err(storage)
+    }
+
     pub fn delete_token(&self, id: Uuid) -> Result<bool, RegistryError> {
         let Some(token) = self.tokens()?.into_iter().find(|t| t.id == id) else {
             return Ok(false);

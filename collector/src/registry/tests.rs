@@ -152,6 +152,32 @@ fn tokens_are_found_by_secret_only() {
 }
 
 #[test]
+fn a_rotated_token_keeps_its_identity_and_drops_the_old_secret() {
+    let (_d, r) = registry();
+    let org = r.create_org("Acme", "acme", None).unwrap();
+    let (t, old) = r.create_token("noc", Role::Manager, vec![org.id]).unwrap();
+    let (rotated, new) = r.rotate_token(t.id).unwrap();
+    assert_ne!(old, new);
+    assert!(r.verify_token(&old).unwrap().is_none());
+    let found = r.verify_token(&new).unwrap().unwrap();
+    assert_eq!(
+        (
+            found.id,
+            found.name.as_str(),
+            found.role,
+            found.orgs.clone()
+        ),
+        (t.id, "noc", Role::Manager, vec![org.id])
+    );
+    assert_eq!(found, rotated);
+    assert_eq!(r.token(t.id).unwrap(), rotated);
+    assert_eq!(r.tokens().unwrap().len(), 1);
+    let missing = Uuid::new_v4();
+    let e = r.rotate_token(missing).unwrap_err().to_string();
+    assert!(e.contains(&missing.to_string()), "{e}");
+}
+
+#[test]
 fn registration_creates_then_updates_by_consistent_key() {
     let (_d, r) = registry();
     let org = r.create_org("Acme", "acme", Some("s3cret")).unwrap();
