@@ -13,4 +13,5 @@ pub mod http;
 pub mod ingest;
 pub mod registry;
 pub mod server;
+pub mod sessions;
 pub mod tsdb;

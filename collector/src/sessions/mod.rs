@@ -1,0 +1,265 @@
+//! WiFi sessions and clients, stored (`sessions.redb`): what the reference keeps in its SQL
+//! tables `WifiClient` and `WifiSession`, fed by `derive::sessions::update` after every
+//! stored snapshot and read by the API.
+//!
+//! Tables (postcard values):
+//! - `clients`: MAC → [`StoredClient`] (upserted: the last description wins);
+//! - `sessions`: session id → [`Session`];
+//! - `open`: (device id, session id) → () — the device's open sessions, one range scan;
+//! - `by_start`: (start µs, session id) → () — newest-first listing.
+
+use crate::derive::sessions::{OpenSession, SessionChanges, SessionKey, WifiClient};
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+use uuid::Uuid;
+
+const CLIENTS: TableDefinition<&str, &[u8]> = TableDefinition::new("clients");
+const SESSIONS: TableDefinition<u64, &[u8]> = TableDefinition::new("sessions");
+const OPEN: TableDefinition<(&[u8], u64), ()> = TableDefinition::new("open");
+const BY_START: TableDefinition<(i64, u64), ()> = TableDefinition::new("by_start");
+const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+const NEXT_ID: &str = "next_session_id";
+
+/// Why the session store failed.
+#[derive(Debug, thiserror::Error)]
+pub enum SessionError {
+    #[error("WiFi session store: {0}")]
+    Storage(String),
+}
+
+fn storage(e: impl std::fmt::Display) -> SessionError {
+    SessionError::Storage(e.to_string())
+}
+
+/// A WiFi client as last described by a device.
+// Independent capability flags, as the reference's nullable booleans.
+#[allow(clippy::struct_excessive_bools)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct StoredClient {
+    pub mac: String,
+    pub vendor: Option<String>,
+    pub ht: Option<bool>,
+    pub vht: Option<bool>,
+    pub he: Option<bool>,
+    pub wmm: Option<bool>,
+    pub wds: Option<bool>,
+    pub wps: Option<bool>,
+    pub modified_us: i64,
+}
+
+/// One association of a client with an access-point interface of a device.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Session {
+    pub id: u64,
+    pub device: Uuid,
+    pub org: Uuid,
+    pub interface_name: String,
+    pub ssid: String,
+    pub mac: String,
+    pub start_us: i64,
+    /// `None` while the client is associated.
+    pub stop_us: Option<i64>,
+}
+
+/// Which sessions to list.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    pub orgs: Option<Vec<Uuid>>,
+    pub device: Option<Uuid>,
+    pub open_only: bool,
+}
+
+pub struct SessionStore {
+    db: Database,
+}
+
+impl std::fmt::Debug for SessionStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("SessionStore")
+    }
+}
+
+fn decode<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, SessionError> {
+    postcard::from_bytes(bytes).map_err(|e| SessionError::Storage(format!("corrupt record: {e}")))
+}
+
+fn encode<T: Serialize>(v: &T) -> Vec<u8> {
+    postcard::to_allocvec(v).expect("session records always encode")
+}
+
+impl SessionStore {
+    pub fn open(path: &Path) -> Result<Self, SessionError> {
+        let db = Database::create(path)
+            .map_err(|e| SessionError::Storage(format!("cannot open {}: {e}", path.display())))?;
+        let tx = db.begin_write().map_err(storage)?;
+        tx.open_table(CLIENTS).map_err(storage)?;
+        tx.open_table(SESSIONS).map_err(storage)?;
+        tx.open_table(OPEN).map_err(storage)?;
+        tx.open_table(BY_START).map_err(storage)?;
+        tx.open_table(META).map_err(storage)?;
+        tx.commit().map_err(storage)?;
+        Ok(SessionStore { db })
+    }
+
+    /// The device's open sessions, as `derive::sessions::update` wants them.
+    pub fn open_sessions(&self, device: Uuid) -> Result<Vec<OpenSession<u64>>, SessionError> {
+        let tx = self.db.begin_read().map_err(storage)?;
+        let open = tx.open_table(OPEN).map_err(storage)?;
+        let sessions = tx.open_table(SESSIONS).map_err(storage)?;
+        let key = device.as_bytes().as_slice();
+        let mut out = Vec::new();
+        for row in open.range((key, 0)..=(key, u64::MAX)).map_err(storage)? {
+            let (k, ()) = row.map_err(storage).map(|(k, v)| (k, v.value()))?;
+            let id = k.value().1;
+            let Some(bytes) = sessions.get(id).map_err(storage)? else {
+                continue;
+            };
+            let s: Session = decode(bytes.value())?;
+            out.push(OpenSession {
+                id,
+                key: SessionKey {
+                    interface_name: s.interface_name,
+                    ssid: s.ssid,
+                    mac: s.mac,
+                },
+                start_us: s.start_us,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Applies one step's changes in one transaction.
+    pub fn apply(
+        &self,
+        device: Uuid,
+        org: Uuid,
+        changes: &SessionChanges<u64>,
+        now_us: i64,
+    ) -> Result<(), SessionError> {
+        let tx = self.db.begin_write().map_err(storage)?;
+        {
+            let mut clients = tx.open_table(CLIENTS).map_err(storage)?;
+            let mut sessions = tx.open_table(SESSIONS).map_err(storage)?;
+            let mut open = tx.open_table(OPEN).map_err(storage)?;
+            let mut by_start = tx.open_table(BY_START).map_err(storage)?;
+            let mut meta = tx.open_table(META).map_err(storage)?;
+            for c in &changes.clients {
+                clients
+                    .insert(c.mac.as_str(), encode(&stored(c, now_us)).as_slice())
+                    .map_err(storage)?;
+            }
+            let dev = device.as_bytes().as_slice();
+            for closed in &changes.closed {
+                let Some(bytes) = sessions
+                    .get(closed.id)
+                    .map_err(storage)?
+                    .map(|v| v.value().to_vec())
+                else {
+                    continue;
+                };
+                let mut s: Session = decode(&bytes)?;
+                s.stop_us = Some(closed.stop_us);
+                sessions
+                    .insert(closed.id, encode(&s).as_slice())
+                    .map_err(storage)?;
+                open.remove((dev, closed.id)).map_err(storage)?;
+            }
+            let mut next = meta.get(NEXT_ID).map_err(storage)?.map_or(1, |v| v.value());
+            for new in &changes.opened {
+                let s = Session {
+                    id: next,
+                    device,
+                    org,
+                    interface_name: new.key.interface_name.clone(),
+                    ssid: new.key.ssid.clone(),
+                    mac: new.key.mac.clone(),
+                    start_us: new.start_us,
+                    stop_us: None,
+                };
+                sessions
+                    .insert(next, encode(&s).as_slice())
+                    .map_err(storage)?;
+                open.insert((dev, next), ()).map_err(storage)?;
+                by_start.insert((new.start_us, next), ()).map_err(storage)?;
+                next += 1;
+            }
+            meta.insert(NEXT_ID, next).map_err(storage)?;
+        }
+        tx.commit().map_err(storage)
+    }
+
+    pub fn session(&self, id: u64) -> Result<Option<Session>, SessionError> {
+        let tx = self.db.begin_read().map_err(storage)?;
+        let sessions = tx.open_table(SESSIONS).map_err(storage)?;
+        sessions
+            .get(id)
+            .map_err(storage)?
+            .map(|v| decode(v.value()))
+            .transpose()
+    }
+
+    pub fn client(&self, mac: &str) -> Result<Option<StoredClient>, SessionError> {
+        let tx = self.db.begin_read().map_err(storage)?;
+        let clients = tx.open_table(CLIENTS).map_err(storage)?;
+        clients
+            .get(mac)
+            .map_err(storage)?
+            .map(|v| decode(v.value()))
+            .transpose()
+    }
+
+    /// Sessions matching `filter`, newest start first, skipping `offset`, at most `limit`.
+    pub fn list(
+        &self,
+        filter: &Filter,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<Session>, SessionError> {
+        let tx = self.db.begin_read().map_err(storage)?;
+        let by_start = tx.open_table(BY_START).map_err(storage)?;
+        let sessions = tx.open_table(SESSIONS).map_err(storage)?;
+        let mut out = Vec::new();
+        let mut skipped = 0;
+        for row in by_start.iter().map_err(storage)?.rev() {
+            let (k, _) = row.map_err(storage)?;
+            let id = k.value().1;
+            let Some(bytes) = sessions.get(id).map_err(storage)? else {
+                continue;
+            };
+            let s: Session = decode(bytes.value())?;
+            let wanted = filter.device.is_none_or(|d| d == s.device)
+                && filter.orgs.as_ref().is_none_or(|o| o.contains(&s.org))
+                && (!filter.open_only || s.stop_us.is_none());
+            if !wanted {
+                continue;
+            }
+            if skipped < offset {
+                skipped += 1;
+                continue;
+            }
+            out.push(s);
+            if out.len() == limit {
+                break;
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn stored(c: &WifiClient, now_us: i64) -> StoredClient {
+    StoredClient {
+        mac: c.mac.clone(),
+        vendor: c.vendor.clone(),
+        ht: c.ht,
+        vht: c.vht,
+        he: c.he,
+        wmm: c.wmm,
+        wds: c.wds,
+        wps: c.wps,
+        modified_us: now_us,
+    }
+}
+
+#[cfg(test)]
+mod tests;
