@@ -4,7 +4,7 @@
 //!
 //! Tables (postcard values):
 //! - `clients`: MAC → [`StoredClient`] (upserted: the last description wins);
-//! - `sessions`: session id → [`Session`];
+//! - `sessions`: session id (a UUID, as the reference's) → [`Session`];
 //! - `open`: (device id, session id) → () — the device's open sessions, one range scan;
 //! - `by_start`: (start µs, session id) → () — newest-first listing.
 
@@ -15,11 +15,9 @@ use std::path::Path;
 use uuid::Uuid;
 
 const CLIENTS: TableDefinition<&str, &[u8]> = TableDefinition::new("clients");
-const SESSIONS: TableDefinition<u64, &[u8]> = TableDefinition::new("sessions");
-const OPEN: TableDefinition<(&[u8], u64), ()> = TableDefinition::new("open");
-const BY_START: TableDefinition<(i64, u64), ()> = TableDefinition::new("by_start");
-const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
-const NEXT_ID: &str = "next_session_id";
+const SESSIONS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("sessions");
+const OPEN: TableDefinition<(&[u8], &[u8]), ()> = TableDefinition::new("open");
+const BY_START: TableDefinition<(i64, &[u8]), ()> = TableDefinition::new("by_start");
 
 /// Why the session store failed.
 #[derive(Debug, thiserror::Error)]
@@ -51,7 +49,7 @@ pub struct StoredClient {
 /// One association of a client with an access-point interface of a device.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Session {
-    pub id: u64,
+    pub id: Uuid,
     pub device: Uuid,
     pub org: Uuid,
     pub interface_name: String,
@@ -97,27 +95,29 @@ impl SessionStore {
         tx.open_table(SESSIONS).map_err(storage)?;
         tx.open_table(OPEN).map_err(storage)?;
         tx.open_table(BY_START).map_err(storage)?;
-        tx.open_table(META).map_err(storage)?;
         tx.commit().map_err(storage)?;
         Ok(SessionStore { db })
     }
 
     /// The device's open sessions, as `derive::sessions::update` wants them.
-    pub fn open_sessions(&self, device: Uuid) -> Result<Vec<OpenSession<u64>>, SessionError> {
+    pub fn open_sessions(&self, device: Uuid) -> Result<Vec<OpenSession<Uuid>>, SessionError> {
         let tx = self.db.begin_read().map_err(storage)?;
         let open = tx.open_table(OPEN).map_err(storage)?;
         let sessions = tx.open_table(SESSIONS).map_err(storage)?;
         let key = device.as_bytes().as_slice();
+        let (lo, hi) = ([0_u8; 16], [0xff_u8; 16]);
         let mut out = Vec::new();
-        for row in open.range((key, 0)..=(key, u64::MAX)).map_err(storage)? {
-            let (k, ()) = row.map_err(storage).map(|(k, v)| (k, v.value()))?;
-            let id = k.value().1;
-            let Some(bytes) = sessions.get(id).map_err(storage)? else {
+        for row in open
+            .range((key, lo.as_slice())..=(key, hi.as_slice()))
+            .map_err(storage)?
+        {
+            let (k, _) = row.map_err(storage)?;
+            let Some(bytes) = sessions.get(k.value().1).map_err(storage)? else {
                 continue;
             };
             let s: Session = decode(bytes.value())?;
             out.push(OpenSession {
-                id,
+                id: s.id,
                 key: SessionKey {
                     interface_name: s.interface_name,
                     ssid: s.ssid,
@@ -129,12 +129,12 @@ impl SessionStore {
         Ok(out)
     }
 
-    /// Applies one step's changes in one transaction.
+    /// Applies one step's changes in one transaction; new sessions get random UUIDs.
     pub fn apply(
         &self,
         device: Uuid,
         org: Uuid,
-        changes: &SessionChanges<u64>,
+        changes: &SessionChanges<Uuid>,
         now_us: i64,
     ) -> Result<(), SessionError> {
         let tx = self.db.begin_write().map_err(storage)?;
@@ -143,7 +143,6 @@ impl SessionStore {
             let mut sessions = tx.open_table(SESSIONS).map_err(storage)?;
             let mut open = tx.open_table(OPEN).map_err(storage)?;
             let mut by_start = tx.open_table(BY_START).map_err(storage)?;
-            let mut meta = tx.open_table(META).map_err(storage)?;
             for c in &changes.clients {
                 clients
                     .insert(c.mac.as_str(), encode(&stored(c, now_us)).as_slice())
@@ -151,8 +150,9 @@ impl SessionStore {
             }
             let dev = device.as_bytes().as_slice();
             for closed in &changes.closed {
+                let id = closed.id.as_bytes().as_slice();
                 let Some(bytes) = sessions
-                    .get(closed.id)
+                    .get(id)
                     .map_err(storage)?
                     .map(|v| v.value().to_vec())
                 else {
@@ -161,14 +161,13 @@ impl SessionStore {
                 let mut s: Session = decode(&bytes)?;
                 s.stop_us = Some(closed.stop_us);
                 sessions
-                    .insert(closed.id, encode(&s).as_slice())
+                    .insert(id, encode(&s).as_slice())
                     .map_err(storage)?;
-                open.remove((dev, closed.id)).map_err(storage)?;
+                open.remove((dev, id)).map_err(storage)?;
             }
-            let mut next = meta.get(NEXT_ID).map_err(storage)?.map_or(1, |v| v.value());
             for new in &changes.opened {
                 let s = Session {
-                    id: next,
+                    id: Uuid::new_v4(),
                     device,
                     org,
                     interface_name: new.key.interface_name.clone(),
@@ -177,23 +176,22 @@ impl SessionStore {
                     start_us: new.start_us,
                     stop_us: None,
                 };
+                let id = s.id.as_bytes().as_slice();
                 sessions
-                    .insert(next, encode(&s).as_slice())
+                    .insert(id, encode(&s).as_slice())
                     .map_err(storage)?;
-                open.insert((dev, next), ()).map_err(storage)?;
-                by_start.insert((new.start_us, next), ()).map_err(storage)?;
-                next += 1;
+                open.insert((dev, id), ()).map_err(storage)?;
+                by_start.insert((new.start_us, id), ()).map_err(storage)?;
             }
-            meta.insert(NEXT_ID, next).map_err(storage)?;
         }
         tx.commit().map_err(storage)
     }
 
-    pub fn session(&self, id: u64) -> Result<Option<Session>, SessionError> {
+    pub fn session(&self, id: Uuid) -> Result<Option<Session>, SessionError> {
         let tx = self.db.begin_read().map_err(storage)?;
         let sessions = tx.open_table(SESSIONS).map_err(storage)?;
         sessions
-            .get(id)
+            .get(id.as_bytes().as_slice())
             .map_err(storage)?
             .map(|v| decode(v.value()))
             .transpose()
@@ -223,8 +221,7 @@ impl SessionStore {
         let mut skipped = 0;
         for row in by_start.iter().map_err(storage)?.rev() {
             let (k, _) = row.map_err(storage)?;
-            let id = k.value().1;
-            let Some(bytes) = sessions.get(id).map_err(storage)? else {
+            let Some(bytes) = sessions.get(k.value().1).map_err(storage)? else {
                 continue;
             };
             let s: Session = decode(bytes.value())?;

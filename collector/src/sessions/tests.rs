@@ -20,7 +20,7 @@ fn step(store: &SessionStore, device: Uuid, org: Uuid, snap: &Value, now: i64) {
     store.apply(device, org, &changes, now).unwrap();
 }
 
-fn macs(sessions: &[OpenSession<u64>]) -> Vec<String> {
+fn macs(sessions: &[OpenSession<Uuid>]) -> Vec<String> {
     let mut m: Vec<String> = sessions.iter().map(|s| s.key.mac.clone()).collect();
     m.sort();
     m
@@ -124,7 +124,7 @@ fn listing_filters_by_organization_device_and_pages() {
     let page2 = store.list(&Filter::default(), 2, 2).unwrap();
     assert_eq!((page1.len(), page2.len()), (2, 2));
     assert_eq!(page1[0].mac, "cc:01");
-    let ids: std::collections::HashSet<u64> = page1.iter().chain(&page2).map(|s| s.id).collect();
+    let ids: std::collections::HashSet<Uuid> = page1.iter().chain(&page2).map(|s| s.id).collect();
     assert_eq!(ids.len(), 4);
 }
 
