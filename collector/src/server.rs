@@ -5,6 +5,7 @@ use crate::config::{Config, LogFormat, LogLevel};
 use crate::http::{AppState, router};
 use crate::ingest::{self, Processor};
 use crate::registry::Registry;
+use crate::sessions::SessionStore;
 use crate::tsdb::TimeSeries;
 use crate::tsdb::embedded::{EmbeddedConfig, EmbeddedStore, SystemClock};
 use anyhow::Context as _;
@@ -36,6 +37,7 @@ pub fn init_logging(config: &Config) {
 pub struct Stores {
     pub registry: Arc<Registry>,
     pub embedded: Arc<EmbeddedStore>,
+    pub sessions: Arc<SessionStore>,
 }
 
 /// Open the registry and the time-series store under `config.data_dir`.
@@ -45,9 +47,11 @@ pub fn open_stores(config: &Config) -> anyhow::Result<Stores> {
     let registry = Registry::open(&config.data_dir.join("registry.redb"))
         .context("cannot open the registry (is another collector using this data_dir?)")?;
     let embedded = open_tsdb(config)?;
+    let sessions = SessionStore::open(&config.data_dir.join("sessions.redb"))?;
     Ok(Stores {
         registry: Arc::new(registry),
         embedded,
+        sessions: Arc::new(sessions),
     })
 }
 
@@ -110,6 +114,7 @@ pub async fn serve(
         tsdb,
         embedded: Some(stores.embedded.clone()),
         retry_after_s: config.ingest.retry_after_s,
+        sessions: stores.sessions.clone(),
         chart_tz: jiff::tz::TimeZone::get(&config.charts.timezone)
             .expect("checked when the configuration was loaded"),
     };

@@ -2,6 +2,7 @@
 //! latest snapshot, or the charts as CSV (`csv`). The shell around `crate::charts`.
 
 use super::AppState;
+use super::auth::{self, unavailable};
 use super::openwisp::parse_uuid_any;
 use super::reply::{detail, not_found_html};
 use crate::charts::range::{self, RangeParams};
@@ -11,7 +12,7 @@ use crate::registry::Device;
 use crate::registry::secret;
 use crate::tsdb::{FieldValue, Retention};
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value};
 use std::collections::HashMap;
@@ -20,30 +21,6 @@ use std::collections::HashMap;
 enum Caller {
     DeviceKey(String),
     Token,
-}
-
-fn bearer(headers: &HeaderMap) -> Option<&str> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.trim().split_once(' ')?;
-    (scheme.eq_ignore_ascii_case("bearer") || scheme.eq_ignore_ascii_case("token"))
-        .then(|| token.trim())
-}
-
-fn unauthorized(message: &str) -> Response {
-    let mut r = detail(StatusCode::UNAUTHORIZED, message);
-    r.headers_mut().insert(
-        header::WWW_AUTHENTICATE,
-        HeaderValue::from_static("Bearer realm=\"api\""),
-    );
-    r
-}
-
-fn unavailable(what: &str, e: &dyn std::fmt::Display) -> Response {
-    tracing::error!(error = %e, "{what} failed");
-    detail(
-        StatusCode::SERVICE_UNAVAILABLE,
-        &format!("{what} unavailable; retry later."),
-    )
 }
 
 /// The device if the caller may read it, else the reply.
@@ -64,17 +41,12 @@ fn authorize(
             ))
         };
     }
-    let Some(token) = bearer(headers) else {
-        return Err(unauthorized(
-            "Authentication credentials were not provided.",
-        ));
-    };
-    match state.registry.verify_token(token) {
-        Err(e) => Err(unavailable("Registry", &e)),
-        Ok(None) => Err(unauthorized("Invalid token.")),
+    let token = auth::token(state, headers)?;
+    if token.sees(device.org) {
+        Ok(Caller::Token)
+    } else {
         // Another organization's device does not exist for this token.
-        Ok(Some(t)) if !t.sees(device.org) => Err(detail(StatusCode::NOT_FOUND, "Not found.")),
-        Ok(Some(_)) => Ok(Caller::Token),
+        Err(detail(StatusCode::NOT_FOUND, "Not found."))
     }
 }
 

@@ -1,11 +1,13 @@
 //! The HTTP API: routes and shared state. Handlers are thin: they check, then call the
 //! registry or the ingest pipeline.
 
+mod auth;
 mod device_charts;
 mod metrics;
 mod openwisp;
 mod register;
 mod reply;
+mod wifi_sessions;
 
 use crate::ingest::Pipeline;
 use crate::registry::Registry;
@@ -25,6 +27,8 @@ pub struct AppState {
     /// The embedded store, when it is the backend (for its figures on `/metrics`).
     pub embedded: Option<Arc<EmbeddedStore>>,
     pub retry_after_s: u32,
+    /// WiFi clients and sessions.
+    pub sessions: Arc<crate::sessions::SessionStore>,
     /// Time zone of chart requests without `timezone=` (`charts.timezone`).
     pub chart_tz: jiff::tz::TimeZone,
 }
@@ -35,6 +39,11 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .route(
             "/api/v1/monitoring/device/{pk}/",
             post(openwisp::post_metrics).get(device_charts::get_device),
+        )
+        .route("/api/v1/monitoring/wifi-session/", get(wifi_sessions::list))
+        .route(
+            "/api/v1/monitoring/wifi-session/{id}/",
+            get(wifi_sessions::show),
         )
         .route("/controller/device/register/", post(register::register))
         .route("/controller/register/", post(register::register))

@@ -65,7 +65,8 @@ pub struct Session {
 pub struct Filter {
     pub orgs: Option<Vec<Uuid>>,
     pub device: Option<Uuid>,
-    pub open_only: bool,
+    /// `Some(true)`: only open sessions; `Some(false)`: only closed ones.
+    pub open: Option<bool>,
 }
 
 pub struct SessionStore {
@@ -207,18 +208,19 @@ impl SessionStore {
             .transpose()
     }
 
-    /// Sessions matching `filter`, newest start first, skipping `offset`, at most `limit`.
-    pub fn list(
+    /// Sessions matching `filter`, newest start first: how many match, and the page
+    /// after skipping `offset`, at most `limit` long.
+    pub fn page(
         &self,
         filter: &Filter,
         offset: usize,
         limit: usize,
-    ) -> Result<Vec<Session>, SessionError> {
+    ) -> Result<(usize, Vec<Session>), SessionError> {
         let tx = self.db.begin_read().map_err(storage)?;
         let by_start = tx.open_table(BY_START).map_err(storage)?;
         let sessions = tx.open_table(SESSIONS).map_err(storage)?;
         let mut out = Vec::new();
-        let mut skipped = 0;
+        let mut count = 0;
         for row in by_start.iter().map_err(storage)?.rev() {
             let (k, _) = row.map_err(storage)?;
             let Some(bytes) = sessions.get(k.value().1).map_err(storage)? else {
@@ -227,20 +229,26 @@ impl SessionStore {
             let s: Session = decode(bytes.value())?;
             let wanted = filter.device.is_none_or(|d| d == s.device)
                 && filter.orgs.as_ref().is_none_or(|o| o.contains(&s.org))
-                && (!filter.open_only || s.stop_us.is_none());
+                && filter.open.is_none_or(|open| open == s.stop_us.is_none());
             if !wanted {
                 continue;
             }
-            if skipped < offset {
-                skipped += 1;
-                continue;
+            if count >= offset && out.len() < limit {
+                out.push(s);
             }
-            out.push(s);
-            if out.len() == limit {
-                break;
-            }
+            count += 1;
         }
-        Ok(out)
+        Ok((count, out))
+    }
+
+    /// [`SessionStore::page`] without the count.
+    pub fn list(
+        &self,
+        filter: &Filter,
+        offset: usize,
+        limit: usize,
+    ) -> Result<Vec<Session>, SessionError> {
+        self.page(filter, offset, limit).map(|(_, page)| page)
     }
 }
 

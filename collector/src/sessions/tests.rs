@@ -68,7 +68,7 @@ fn sessions_open_close_and_survive_a_reopen() {
     let again = store
         .list(
             &Filter {
-                open_only: true,
+                open: Some(true),
                 ..Filter::default()
             },
             0,
@@ -124,6 +124,19 @@ fn listing_filters_by_organization_device_and_pages() {
     let page2 = store.list(&Filter::default(), 2, 2).unwrap();
     assert_eq!((page1.len(), page2.len()), (2, 2));
     assert_eq!(page1[0].mac, "cc:01");
+    let (count, _) = store.page(&Filter::default(), 0, 1).unwrap();
+    assert_eq!(count, 4);
+    let closed = store
+        .page(
+            &Filter {
+                open: Some(false),
+                ..Filter::default()
+            },
+            0,
+            10,
+        )
+        .unwrap();
+    assert_eq!(closed.0, 0);
     let ids: std::collections::HashSet<Uuid> = page1.iter().chain(&page2).map(|s| s.id).collect();
     assert_eq!(ids.len(), 4);
 }
