@@ -117,6 +117,12 @@ pub async fn serve(
         sessions: stores.sessions.clone(),
         chart_tz: jiff::tz::TimeZone::get(&config.charts.timezone)
             .expect("checked when the configuration was loaded"),
+        dashboard_ifnames: config
+            .charts
+            .dashboard_traffic_interfaces
+            .iter()
+            .map(|i| crate::derive::slug::clean_timeseries_data_key(i))
+            .collect(),
     };
     let app = router(state, config.http.max_body_bytes);
     tracing::info!(%addr, data_dir = %config.data_dir.display(), "edgemon-collector listening");

@@ -48,6 +48,9 @@ fn sample(rx: u64, tx: u64, load: f64) -> Vec<u8> {
                       "used_bytes": 250, "available_bytes": 750, "used_percent": 25}]
         },
         "interfaces": [{
+            "name": "eth0.2", "type": "ethernet", "up": true,
+            "statistics": {"rx_bytes": rx / 2, "tx_bytes": tx / 2}
+        }, {
             "name": "wlan0", "type": "wireless", "up": true,
             "statistics": {"rx_bytes": rx, "tx_bytes": tx},
             "wireless": {"mode": "access_point", "ssid": "edge", "channel": 36, "frequency": 5180,
@@ -187,6 +190,7 @@ fn charts_of_posted_samples_match_the_reference_shape() {
         titles,
         [
             "WiFi clients: wlan0",
+            "Traffic: eth0_2",
             "Traffic: wlan0",
             "Memory Usage",
             "CPU Load",
@@ -250,6 +254,7 @@ fn charts_of_posted_samples_match_the_reference_shape() {
             "CPU usage",
             "Disk usage",
             "Memory usage",
+            "eth0_2 traffic",
             "wlan0 traffic",
             "wlan0 wifi clients"
         ]
@@ -272,7 +277,8 @@ fn charts_of_posted_samples_match_the_reference_shape() {
     let lines: Vec<&str> = text.split("\r\n").filter(|l| !l.is_empty()).collect();
     assert_eq!(
         lines[0],
-        "time,wifi_clients - WiFi clients: wlan0,download - Traffic: wlan0,upload - Traffic: wlan0,\
+        "time,wifi_clients - WiFi clients: wlan0,download - Traffic: eth0_2,upload - Traffic: eth0_2,\
+         download - Traffic: wlan0,upload - Traffic: wlan0,\
          memory_usage - Memory Usage,CPU_load - CPU Load,disk_usage - Disk Usage"
     );
     assert_eq!(lines.len(), x.len() + 1, "{text}");
@@ -385,4 +391,56 @@ fn only_allowed_callers_read_a_device_and_bad_parameters_are_named() {
         get(&s, "", &[("Authorization", &bearer(&rotated))]).status,
         200
     );
+}
+
+#[test]
+fn the_dashboard_adds_up_an_organization_for_the_tokens_that_see_it() {
+    let s = setup();
+    post_samples(&s);
+    let bearer = |t: &str| format!("Bearer {t}");
+    let dashboard = |query: &str, token: &str| {
+        request(
+            s.addr,
+            "GET",
+            &format!("/api/v1/monitoring/dashboard/?{query}"),
+            &[("Authorization", &bearer(token))],
+            b"",
+        )
+    };
+    let r = dashboard("time=1d", &s.viewer);
+    assert_eq!(r.status, 200, "{}", r.text());
+    let body = r.json();
+    // eth0.2 is one of the default dashboard interfaces (as `eth0_2`); wlan0 is not.
+    let traffic = chart(&body, "General Traffic");
+    assert_eq!(traffic["summary"], json!({"upload": 0.85, "download": 1.7}));
+    assert_eq!(traffic["fill"], "none");
+    let clients = chart(&body, "General WiFi Clients");
+    assert_eq!(clients["summary"], json!({"wifi_clients": 2}));
+    assert_eq!(
+        body["x"].as_array().unwrap().len(),
+        traffic["traces"][0][1].as_array().unwrap().len()
+    );
+    assert!(
+        body.get("organizations").is_none(),
+        "one organization: no selector"
+    );
+    // CSV of the same.
+    let csv = dashboard("time=1d&csv=1", &s.viewer).text();
+    assert!(
+        csv.starts_with("time,wifi_clients - General WiFi Clients,download - General Traffic,upload - General Traffic\r\n"),
+        "{csv}"
+    );
+    // The other organization's token sees its own (empty) organization, not this one.
+    let theirs = dashboard("time=1d", &s.outsider);
+    assert_eq!(theirs.status, 200);
+    assert_eq!(theirs.json()["charts"], json!([]));
+    assert_eq!(dashboard("organization_slug=acme", &s.outsider).status, 403);
+    assert_eq!(dashboard("organization_slug=nope", &s.viewer).status, 404);
+    assert_eq!(dashboard("location_id=3", &s.viewer).status, 404);
+    assert_eq!(
+        dashboard("time=2w", &s.viewer).json(),
+        json!(["Time range not supported"])
+    );
+    let anonymous = request(s.addr, "GET", "/api/v1/monitoring/dashboard/", &[], b"");
+    assert_eq!(anonymous.status, 401);
 }

@@ -389,6 +389,49 @@ pub const DEVICE_CHARTS: &[ChartDef] = &[
     },
 ];
 
+/// The dashboard's charts over a whole organization (`/api/v1/monitoring/dashboard/`):
+/// WiFi clients and traffic of every device, filtered by the `organization_id` tag (and
+/// `ifname` for traffic) instead of one device.
+pub const GENERAL_CHARTS: &[ChartDef] = &[
+    ChartDef {
+        key: "gen_wifi_clients",
+        measurement: "wifi_clients",
+        per_ifname: false,
+        select: &[sel("wifi_clients", "clients", CountDistinct, AsIs)],
+        kind: "bar",
+        title: "General WiFi Clients",
+        description: "Unique WiFi clients count of the entire network.",
+        unit: "",
+        order: 230,
+        summary_labels: Some(&["Total Unique WiFi clients"]),
+        colors: None,
+        colorscale: None,
+        extras: None,
+        metric_name: "General WiFi Clients",
+    },
+    ChartDef {
+        key: "general_traffic",
+        measurement: "traffic",
+        per_ifname: false,
+        select: &[
+            sel("upload", "tx_bytes", Sum, Giga),
+            sel("download", "rx_bytes", Sum, Giga),
+        ],
+        kind: "stackedbar+lines",
+        title: "General Traffic",
+        description: "Network traffic of the whole network (total, download, upload).",
+        unit: "adaptive_prefix+B",
+        order: 240,
+        summary_labels: Some(TRAFFIC_LABELS),
+        colors: Some(&["#7f7f7f", "#1f77b4", "#ff7f0e"]),
+        colorscale: None,
+        extras: Some(
+            r#"{"fill":"none","trace_type":{"download":"stackedbar","upload":"stackedbar","total":"lines"},"trace_order":["total","download","upload"],"calculate_total":true}"#,
+        ),
+        metric_name: "General Traffic",
+    },
+];
+
 impl ChartDef {
     /// The chart's colours: its own, else the default palette cut to the number of summary
     /// labels, else none (the reference's `Chart.colors`).
@@ -409,7 +452,7 @@ mod tests {
 
     #[test]
     fn the_embedded_json_members_parse() {
-        for def in DEVICE_CHARTS {
+        for def in DEVICE_CHARTS.iter().chain(GENERAL_CHARTS) {
             for text in [def.colorscale, def.extras].into_iter().flatten() {
                 let v: serde_json::Value =
                     serde_json::from_str(text).unwrap_or_else(|e| panic!("{}: {e}", def.key));

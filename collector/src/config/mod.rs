@@ -43,12 +43,16 @@ pub struct Config {
 pub struct Charts {
     /// IANA time zone of chart requests without `timezone=` (the reference's `TIME_ZONE`).
     pub timezone: String,
+    /// Interfaces whose traffic the dashboard's General Traffic chart adds up (the
+    /// reference's `OPENWISP_MONITORING_DASHBOARD_TRAFFIC_CHART["__all__"]`).
+    pub dashboard_traffic_interfaces: Vec<String>,
 }
 
 impl Default for Charts {
     fn default() -> Self {
         Charts {
             timezone: "UTC".into(),
+            dashboard_traffic_interfaces: vec!["wan".into(), "eth1".into(), "eth0.2".into()],
         }
     }
 }

@@ -2,6 +2,7 @@
 //! registry or the ingest pipeline.
 
 mod auth;
+mod dashboard;
 mod device_charts;
 mod metrics;
 mod openwisp;
@@ -31,6 +32,8 @@ pub struct AppState {
     pub sessions: Arc<crate::sessions::SessionStore>,
     /// Time zone of chart requests without `timezone=` (`charts.timezone`).
     pub chart_tz: jiff::tz::TimeZone,
+    /// The General Traffic chart's interfaces, as `ifname` tag values.
+    pub dashboard_ifnames: Vec<String>,
 }
 
 /// All routes.
@@ -45,6 +48,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
             "/api/v1/monitoring/wifi-session/{id}/",
             get(wifi_sessions::show),
         )
+        .route("/api/v1/monitoring/dashboard/", get(dashboard::general))
         .route("/controller/device/register/", post(register::register))
         .route("/controller/register/", post(register::register))
         .route("/healthz", get(|| async { "ok\n" }))
