@@ -441,6 +441,18 @@ proptest! {
                 let got = store.query(q.clone()).await;
                 let want = model.query(q);
                 prop_assert!(same(&got, &want), "query {q:#?}\nstore {got:#?}\nmodel {want:#?}");
+                // The one-scan data + summary answers both queries exactly.
+                let summary_q = Query { bucket_us: None, ..q.clone() };
+                let both = store.query_with_summary(q.clone()).await;
+                let want_summary = model.query(&summary_q);
+                match (&both, &want, &want_summary) {
+                    (Ok((data, summary)), Ok(_), Ok(_)) => {
+                        prop_assert!(same(&Ok(data.clone()), &want), "data of {q:#?}");
+                        prop_assert!(same(&Ok(summary.clone()), &want_summary), "summary of {q:#?}");
+                    }
+                    (Err(_), _, _) => prop_assert!(want.is_err() || want_summary.is_err(), "{both:?}"),
+                    _ => prop_assert!(false, "store answered {both:?}, model {want:?} / {want_summary:?}"),
+                }
             }
             Ok(())
         })?;

@@ -55,3 +55,105 @@ pub fn queries(def: &ChartDef, device: Uuid, range: &ChartRange) -> (Query, Quer
     };
     (data, summary)
 }
+
+/// Charts that read the same measurement, answered by one query: the union of their
+/// selected `(field, aggregation)` pairs, and where each chart's selects sit in it.
+#[derive(Debug, Clone)]
+pub struct Plan {
+    pub query: Query,
+    pub charts: Vec<(&'static ChartDef, Vec<usize>)>,
+}
+
+/// One [`Plan`] per measurement (and per-interface grouping) of `defs`, in first-use order.
+pub fn plans(defs: &'static [ChartDef], device: Uuid, range: &ChartRange) -> Vec<Plan> {
+    let mut out: Vec<Plan> = Vec::new();
+    for def in defs {
+        let at = out.iter().position(|p| {
+            p.query.measurement == def.measurement
+                && p.query.group_by_tags.is_empty() != def.per_ifname
+        });
+        let plan = match at {
+            Some(i) => &mut out[i],
+            None => {
+                let (mut query, _) = queries(def, device, range);
+                query.fields.clear();
+                out.push(Plan {
+                    query,
+                    charts: Vec::new(),
+                });
+                out.last_mut().expect("just pushed")
+            }
+        };
+        let slots = def
+            .select
+            .iter()
+            .map(|s| {
+                let want = (s.field.to_owned(), s.agg);
+                plan.query
+                    .fields
+                    .iter()
+                    .position(|f| *f == want)
+                    .unwrap_or_else(|| {
+                        plan.query.fields.push(want);
+                        plan.query.fields.len() - 1
+                    })
+            })
+            .collect();
+        plan.charts.push((def, slots));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tsdb::Agg;
+
+    #[test]
+    fn charts_of_one_measurement_share_a_query() {
+        let range = range::resolve(
+            range::RangeParams::default(),
+            1_800_000_000_000_000,
+            &jiff::tz::TimeZone::UTC,
+        )
+        .unwrap();
+        let plans = plans(catalog::DEVICE_CHARTS, Uuid::nil(), &range);
+        let measurements: Vec<&str> = plans.iter().map(|p| p.query.measurement.as_str()).collect();
+        assert_eq!(
+            measurements,
+            [
+                "ping",
+                "traffic",
+                "wifi_clients",
+                "memory",
+                "cpu",
+                "disk",
+                "signal",
+                "iperf3"
+            ]
+        );
+        let signal = &plans[6];
+        assert_eq!(signal.query.group_by_tags, ["ifname"]);
+        assert_eq!(signal.charts.len(), 3);
+        assert_eq!(
+            signal.query.fields,
+            [
+                ("signal_strength".to_owned(), Agg::Mean),
+                ("signal_power".to_owned(), Agg::Mean),
+                ("signal_quality".to_owned(), Agg::Mean),
+                ("snr".to_owned(), Agg::Mean),
+                ("access_tech".to_owned(), Agg::Mode),
+            ]
+        );
+        // Each chart's selects point at its own fields, in its order.
+        for (def, slots) in &signal.charts {
+            for (s, slot) in def.select.iter().zip(slots) {
+                assert_eq!(signal.query.fields[*slot], (s.field.to_owned(), s.agg));
+            }
+        }
+        // iperf3's `transfer` and `bandwidth` select different fields under the same aliases.
+        let iperf = &plans[7];
+        assert_eq!(iperf.charts.len(), 6);
+        assert_eq!(iperf.query.fields.len(), 9);
+    }
+}

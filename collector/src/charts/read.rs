@@ -1,10 +1,10 @@
 //! Runs every chart's queries against a store and renders the charts that have data: the
 //! one async step between the pure parts and the HTTP handler (and the chart benchmark).
 
-use super::catalog::{DEVICE_CHARTS, GENERAL_CHARTS};
+use super::catalog::{ChartDef, DEVICE_CHARTS, GENERAL_CHARTS};
 use super::range::ChartRange;
 use super::render::{self, RenderedChart};
-use crate::tsdb::{FieldValue, Row, Series, StoreError, TagFilter, TimeSeries};
+use crate::tsdb::{Agg, FieldValue, Row, StoreError, TagFilter, TimeSeries};
 use uuid::Uuid;
 
 /// A rendered chart and the name of the reference metric it belongs to.
@@ -15,39 +15,66 @@ pub struct Found {
 }
 
 /// The device's charts over `range`, in catalogue order (the x axis is read from the first
-/// one; callers sort them with [`render::sort`]).
+/// one; callers sort them with [`render::sort`]). One scan per measurement: the charts of a
+/// measurement share a query and its summary (`super::plans`).
 pub async fn device_charts(
     store: &dyn TimeSeries,
     device: Uuid,
     range: &ChartRange,
 ) -> Result<Vec<Found>, StoreError> {
-    let mut out = Vec::new();
-    for def in DEVICE_CHARTS {
-        let (data, summary) = super::queries(def, device, range);
-        let data = store.query(data).await?;
-        if data.is_empty() {
-            continue;
-        }
-        let summary: Vec<Series> = store.query(summary).await?;
+    let mut found: Vec<(usize, Found)> = Vec::new();
+    for plan in super::plans(DEVICE_CHARTS, device, range) {
+        let (data, summary) = store.query_with_summary(plan.query.clone()).await?;
         for series in &data {
-            let ifname = def
-                .per_ifname
+            let ifname = (!plan.query.group_by_tags.is_empty())
                 .then(|| series.tags.get("ifname").cloned().unwrap_or_default());
             let sum = summary
                 .iter()
                 .find(|s| s.tags == series.tags)
                 .and_then(|s| s.rows.first());
-            if let Some(chart) =
-                render::render(def, ifname.as_deref(), &series.rows, sum, &range.tz)
-            {
-                let metric = def
-                    .metric_name
-                    .replace("{ifname}", ifname.as_deref().unwrap_or(""));
-                out.push(Found { chart, metric });
+            for (def, slots) in &plan.charts {
+                let pick = |row: &Row| Row {
+                    time_us: row.time_us,
+                    values: slots.iter().map(|i| row.values[*i].clone()).collect(),
+                };
+                let sum = sum.map(pick);
+                // A chart whose own fields have no value in the range has no series (as
+                // its own query would have returned none).
+                if !sum.as_ref().is_some_and(|r| has_data(def, r)) {
+                    continue;
+                }
+                let rows: Vec<Row> = series.rows.iter().map(pick).collect();
+                if let Some(chart) =
+                    render::render(def, ifname.as_deref(), &rows, sum.as_ref(), &range.tz)
+                {
+                    let metric = def
+                        .metric_name
+                        .replace("{ifname}", ifname.as_deref().unwrap_or(""));
+                    let order = DEVICE_CHARTS
+                        .iter()
+                        .position(|d| d.key == def.key)
+                        .unwrap_or(usize::MAX);
+                    found.push((order, Found { chart, metric }));
+                }
             }
         }
     }
-    Ok(out)
+    // Catalogue order, series (interface) order within a chart: what one query per chart
+    // would have produced.
+    found.sort_by_key(|(order, _)| *order);
+    Ok(found.into_iter().map(|(_, f)| f).collect())
+}
+
+/// Whether a chart's summary row shows any point in the range (counts of nothing are 0).
+fn has_data(def: &ChartDef, summary: &Row) -> bool {
+    def.select
+        .iter()
+        .zip(&summary.values)
+        .any(|(s, v)| match v {
+            None => false,
+            Some(FieldValue::Int(0)) => !matches!(s.agg, Agg::Count | Agg::CountDistinct),
+            Some(_) => true,
+        })
 }
 
 /// Adds two aggregated values of the same bucket (partial sums or counts of several
@@ -127,11 +154,11 @@ pub async fn general_charts(
         }
         let (mut data_parts, mut summary_parts) = (Vec::new(), Vec::new());
         for f in filters {
-            let (mut data, mut summary) = super::queries(def, Uuid::nil(), range);
-            data.filters.clone_from(&f);
-            summary.filters = f;
-            data_parts.extend(store.query(data).await?.into_iter().map(|s| s.rows));
-            summary_parts.extend(store.query(summary).await?.into_iter().map(|s| s.rows));
+            let (mut query, _) = super::queries(def, Uuid::nil(), range);
+            query.filters = f;
+            let (data, summary) = store.query_with_summary(query).await?;
+            data_parts.extend(data.into_iter().map(|s| s.rows));
+            summary_parts.extend(summary.into_iter().map(|s| s.rows));
         }
         if data_parts.is_empty() {
             continue;

@@ -15,6 +15,9 @@ pub use query::{Agg, Query, Row, Series, TagFilter};
 use std::future::Future;
 use std::pin::Pin;
 
+/// A query's series and its summary series ([`TimeSeries::query_with_summary`]).
+pub type WithSummary = (Vec<Series>, Vec<Series>);
+
 /// A boxed future, so that `Arc<dyn TimeSeries>` works for every backend.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
@@ -41,6 +44,20 @@ pub trait TimeSeries: Send + Sync + std::fmt::Debug {
     fn write(&self, points: Vec<Point>) -> BoxFuture<'_, Result<(), StoreError>>;
     /// Run an aggregation query; one [`Series`] per group of `group_by_tags` values.
     fn query(&self, query: Query) -> BoxFuture<'_, Result<Vec<Series>, StoreError>>;
+    /// The query's series and, for the same points, its summary: the same aggregations
+    /// over the whole range (`bucket_us: None`). What a chart needs; a backend that can
+    /// compute both in one pass overrides this.
+    fn query_with_summary(&self, query: Query) -> BoxFuture<'_, Result<WithSummary, StoreError>> {
+        Box::pin(async move {
+            let summary = Query {
+                bucket_us: None,
+                ..query.clone()
+            };
+            let data = self.query(query).await?;
+            let summary = self.query(summary).await?;
+            Ok((data, summary))
+        })
+    }
     /// The newest point of `measurement` in `retention` whose tags include `tags`.
     fn latest(
         &self,

@@ -19,7 +19,7 @@ pub use aggregate::MAX_BUCKETS;
 pub use config::{Clock, EmbeddedConfig, ManualClock, SystemClock};
 pub use retention::SweepReport;
 
-use super::{BoxFuture, Point, Query, Retention, Series, StoreError, TimeSeries};
+use super::{BoxFuture, Point, Query, Retention, Series, StoreError, TimeSeries, WithSummary};
 use layout::db_err;
 use redb::{Database, ReadableTable};
 use std::path::{Path, PathBuf};
@@ -250,6 +250,14 @@ impl TimeSeries for EmbeddedStore {
         Box::pin(async move {
             let cutoff = self.cutoff(query.retention);
             self.blocking(move |db| read::query(db, &query, cutoff))
+                .await
+        })
+    }
+
+    fn query_with_summary(&self, query: Query) -> BoxFuture<'_, Result<WithSummary, StoreError>> {
+        Box::pin(async move {
+            let cutoff = self.cutoff(query.retention);
+            self.blocking(move |db| read::query_with_summary(db, &query, cutoff))
                 .await
         })
     }

@@ -8,7 +8,7 @@ use super::layout::{
     MEASUREMENT_INDEX, POINTS, SERIES_META, SeriesKey, TAG_INDEX, db_err, decode_fields,
     retention_code,
 };
-use crate::tsdb::{Point, Query, Retention, Series, StoreError};
+use crate::tsdb::{Point, Query, Retention, Series, StoreError, WithSummary};
 use redb::{Database, ReadableDatabase, ReadableMultimapTable, ReadableTable};
 
 /// The ids and keys of the series of `measurement` in `retention` carrying every tag of
@@ -58,9 +58,35 @@ pub fn find_series(
 /// Evaluate `query`, ignoring points older than `cutoff_us` (expired by retention).
 pub fn query(db: &Database, query: &Query, cutoff_us: i64) -> Result<Vec<Series>, StoreError> {
     let mut eval = Evaluation::new(query)?;
+    scan(db, query, cutoff_us, &mut [&mut eval])?;
+    Ok(eval.finish())
+}
+
+/// Evaluate `query` and its summary (no buckets) in one scan of the points.
+pub fn query_with_summary(
+    db: &Database,
+    query: &Query,
+    cutoff_us: i64,
+) -> Result<WithSummary, StoreError> {
+    let mut data = Evaluation::new(query)?;
+    let mut summary = Evaluation::new(&Query {
+        bucket_us: None,
+        ..query.clone()
+    })?;
+    scan(db, query, cutoff_us, &mut [&mut data, &mut summary])?;
+    Ok((data.finish(), summary.finish()))
+}
+
+/// Feeds every live point of the query's series in its range to `evals`.
+fn scan(
+    db: &Database,
+    query: &Query,
+    cutoff_us: i64,
+    evals: &mut [&mut Evaluation],
+) -> Result<(), StoreError> {
     let from = query.start_us.max(cutoff_us);
     if from >= query.end_us {
-        return Ok(Vec::new());
+        return Ok(());
     }
     let txn = db.begin_read().map_err(db_err)?;
     let filters: Vec<(String, String)> = query
@@ -78,16 +104,20 @@ pub fn query(db: &Database, query: &Query, cutoff_us: i64) -> Result<Vec<Series>
     )?;
     let points = txn.open_table(POINTS).map_err(db_err)?;
     for (id, key) in series {
-        let group = eval.group_of(&key.tags);
+        // Every evaluation groups by the same tags.
+        let group = evals[0].group_of(&key.tags);
         for row in points
             .range((id, from)..(id, query.end_us))
             .map_err(db_err)?
         {
             let (k, v) = row.map_err(db_err)?;
-            eval.push(&group, k.value().1, &decode_fields(v.value())?)?;
+            let fields = decode_fields(v.value())?;
+            for eval in evals.iter_mut() {
+                eval.push(&group, k.value().1, &fields)?;
+            }
         }
     }
-    Ok(eval.finish())
+    Ok(())
 }
 
 /// The newest live point of the series matching `tags`; at equal times the series first in
