@@ -9,6 +9,37 @@ struct Board {
     hostname: Option<String>,
 }
 
+#[derive(Deserialize)]
+struct BoardRelease {
+    description: Option<String>,
+}
+
+#[derive(Deserialize)]
+struct BoardDetails {
+    model: Option<String>,
+    system: Option<String>,
+    release: Option<BoardRelease>,
+}
+
+/// What registration reports about the hardware and firmware (`system board`): the model,
+/// the release description (`os`) and the CPU (`system`), empty when unknown.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BoardInfo {
+    pub model: String,
+    pub os: String,
+    pub system: String,
+}
+
+/// The registration details from `system board`.
+pub fn parse_board_info(text: &str) -> Result<BoardInfo, ParseError> {
+    let b: BoardDetails = serde_json::from_str(text)?;
+    Ok(BoardInfo {
+        model: b.model.unwrap_or_default(),
+        os: b.release.and_then(|r| r.description).unwrap_or_default(),
+        system: b.system.unwrap_or_default(),
+    })
+}
+
 /// The hostname from `system board`.
 pub fn parse_board(text: &str) -> Result<Option<String>, ParseError> {
     let b: Board = serde_json::from_str(text)?;
@@ -97,6 +128,22 @@ mod tests {
         assert_eq!((i.local_time, i.uptime), (Some(1_700_003_600), Some(42)));
         assert_eq!(i.memory.unwrap().available, Some(600));
         assert_eq!(i.swap.unwrap().total, Some(0));
+    }
+
+    #[test]
+    fn registration_details_from_the_board() {
+        let b = parse_board_info(
+            r#"{"kernel":"6.6.73","hostname":"ap-1","system":"MediaTek MT7621 ver:1 eco:3",
+                "model":"Xiaomi Mi Router 4A Gigabit Edition","board_name":"xiaomi,mi-router-4a",
+                "release":{"distribution":"OpenWrt","version":"24.10.0",
+                           "description":"OpenWrt 24.10.0 r28427-6df0e3d02a"}}"#,
+        )
+        .unwrap();
+        assert_eq!(b.model, "Xiaomi Mi Router 4A Gigabit Edition");
+        assert_eq!(b.os, "OpenWrt 24.10.0 r28427-6df0e3d02a");
+        assert_eq!(b.system, "MediaTek MT7621 ver:1 eco:3");
+        assert_eq!(parse_board_info("{}").unwrap(), BoardInfo::default());
+        assert!(parse_board_info("Command failed: Not found").is_err());
     }
 
     #[test]

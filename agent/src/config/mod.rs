@@ -44,6 +44,9 @@ pub struct Config {
     /// itself at `{url}/controller/device/register/` and keeps what it gets in
     /// `identity_file`.
     pub shared_secret: Option<String>,
+    /// Register with openwisp-config's consistent key, `md5("<MAC>+<shared_secret>")`, so
+    /// a reset device gets its key back (default on, as openwisp-config).
+    pub consistent_key: bool,
     /// Where a self-registered device keeps its uuid and key (UCI format; default
     /// `/etc/edgemon/identity`).
     pub identity_file: PathBuf,
@@ -92,6 +95,7 @@ impl Default for Config {
             uuid: None,
             key: None,
             shared_secret: None,
+            consistent_key: true,
             identity_file: PathBuf::from("/etc/edgemon/identity"),
             mode: Mode::OpenWisp,
             interval: Duration::from_secs(300),
@@ -118,6 +122,7 @@ pub const OPTIONS: &[&str] = &[
     "uuid",
     "key",
     "shared_secret",
+    "consistent_key",
     "identity_file",
     "mode",
     "interval",
@@ -193,6 +198,7 @@ impl Config {
                 }
                 "key" => c.key = Some(nonempty(v).map_err(bad)?),
                 "shared_secret" => c.shared_secret = Some(nonempty(v).map_err(bad)?),
+                "consistent_key" => c.consistent_key = value::boolean(v).map_err(bad)?,
                 "identity_file" => c.identity_file = PathBuf::from(nonempty(v).map_err(bad)?),
                 "mode" => c.mode = mode(v).map_err(bad)?,
                 "interval" => c.interval = positive(value::duration(v)).map_err(bad)?,

@@ -5,6 +5,7 @@
 pub mod protocol;
 
 use crate::collect::collect;
+use crate::collect::ubus_system::parse_board_info;
 use crate::config::Config;
 use crate::config::sources::uci_options;
 use crate::daemon::{CPU_GAP, log};
@@ -49,8 +50,14 @@ pub fn ensure(cfg: &Config, src: &dyn Source) -> Result<Config, IdentityError> {
     let mut backoff = Backoff::new(Duration::from_secs(5), cfg.backoff_max);
     loop {
         let doc = collect(src, CPU_GAP).doc;
+        let board = src
+            .run(&["ubus", "call", "system", "board"])
+            .ok()
+            .and_then(|t| parse_board_info(&t).ok())
+            .unwrap_or_default();
         let url = format!("{base}{}", protocol::PATH);
-        let result = match agent.post(&url).send_form(protocol::form(&secret, &doc)) {
+        let form = protocol::form(&secret, &doc, &board, cfg.consistent_key);
+        let result = match agent.post(&url).send_form(form) {
             Ok(mut r) => {
                 let header = r
                     .headers()

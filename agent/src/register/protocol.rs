@@ -2,6 +2,7 @@
 //! which edgemon-collector implements too), as pure functions: the form to send and the
 //! meaning of the answer.
 
+use crate::collect::ubus_system::BoardInfo;
 use edgemon_shared::netjson::DeviceMonitoring;
 
 /// The registration path (the legacy `/controller/register/` answers the same).
@@ -26,10 +27,24 @@ pub enum RegisterError {
     Refused(String),
 }
 
-/// The form fields: as the reference config agent sends them, minus what edgemon does not
-/// know (hardware id, management IP, tags) and without a consistent key (the server
-/// generates one, which the agent stores).
-pub fn form(secret: &str, doc: &DeviceMonitoring) -> Vec<(&'static str, String)> {
+/// openwisp-config's consistent key: `md5hex("<MAC>+<shared secret>")`, so a device that
+/// registers again (after a reset) gets the same key back.
+pub fn consistent_key(mac: &str, secret: &str) -> String {
+    use md5::{Digest, Md5};
+    let digest = Md5::digest(format!("{mac}+{secret}").as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The form fields as the reference config agent sends them, minus what edgemon does not
+/// know (hardware id, management IP, tags). With `consistent` (openwisp-config's
+/// `consistent_key`, on by default) and a known MAC, the key is [`consistent_key`]; else the
+/// server generates one, which the agent stores.
+pub fn form(
+    secret: &str,
+    doc: &DeviceMonitoring,
+    board: &BoardInfo,
+    consistent: bool,
+) -> Vec<(&'static str, String)> {
     let name = doc
         .general
         .as_ref()
@@ -42,17 +57,21 @@ pub fn form(secret: &str, doc: &DeviceMonitoring) -> Vec<(&'static str, String)>
     } else {
         name
     };
-    vec![
-        ("backend", "netjsonconfig.OpenWrt".to_owned()),
+    let mut form = vec![("backend", "netjsonconfig.OpenWrt".to_owned())];
+    if consistent && !mac.is_empty() {
+        form.push(("key", consistent_key(&mac, secret)));
+    }
+    form.extend([
         ("secret", secret.to_owned()),
         ("name", name),
         ("mac_address", mac),
         ("hardware_id", String::new()),
         ("tags", String::new()),
-        ("model", String::new()),
-        ("os", String::new()),
-        ("system", String::new()),
-    ]
+        ("model", board.model.clone()),
+        ("os", board.os.clone()),
+        ("system", board.system.clone()),
+    ]);
+    form
 }
 
 /// The first real MAC address among the interfaces (not loopback, not all zeroes),
@@ -124,18 +143,49 @@ mod tests {
     }
 
     #[test]
+    fn the_consistent_key_is_md5_of_mac_plus_secret() {
+        // md5("AA:BB:CC:00:11:22+s3cret"), computed with coreutils' md5sum.
+        assert_eq!(
+            consistent_key("AA:BB:CC:00:11:22", "s3cret"),
+            "389f94c7c9dacd68852e192812be2ed6"
+        );
+    }
+
+    #[test]
     fn form_names_the_device_by_hostname_or_mac() {
         let d = doc(
             "ap-7",
             &[("lo", "00:00:00:00:00:00"), ("eth0", "aa:bb:cc:00:11:22")],
         );
-        let f = form("s3cret", &d);
+        let board = BoardInfo {
+            model: "Archer C7".into(),
+            os: "OpenWrt 24.10.0".into(),
+            system: "Qualcomm Atheros QCA9558".into(),
+        };
+        let f = form("s3cret", &d, &board, true);
         let get = |k: &str| f.iter().find(|(n, _)| *n == k).unwrap().1.clone();
+        assert_eq!(get("key"), consistent_key("AA:BB:CC:00:11:22", "s3cret"));
+        assert_eq!(get("model"), "Archer C7");
+        assert_eq!(get("os"), "OpenWrt 24.10.0");
+        assert_eq!(get("system"), "Qualcomm Atheros QCA9558");
+        // Without consistent keys, or without a MAC, the server picks the key.
+        assert!(
+            !form("s3cret", &d, &board, false)
+                .iter()
+                .any(|(n, _)| *n == "key")
+        );
+        let no_mac = form("s", &doc("ap", &[]), &board, true);
+        assert!(!no_mac.iter().any(|(n, _)| *n == "key"));
         assert_eq!(get("name"), "ap-7");
         assert_eq!(get("mac_address"), "AA:BB:CC:00:11:22");
         assert_eq!(get("secret"), "s3cret");
         assert_eq!(get("backend"), "netjsonconfig.OpenWrt");
-        let f = form("s", &doc("OpenWrt", &[("eth0", "aa:bb:cc:00:11:22")]));
+        let f = form(
+            "s",
+            &doc("OpenWrt", &[("eth0", "aa:bb:cc:00:11:22")]),
+            &BoardInfo::default(),
+            true,
+        );
         assert_eq!(
             f.iter().find(|(n, _)| *n == "name").unwrap().1,
             "AA:BB:CC:00:11:22"
