@@ -32,7 +32,11 @@ pub enum RegisterError {
 pub fn consistent_key(mac: &str, secret: &str) -> String {
     use md5::{Digest, Md5};
     let digest = Md5::digest(format!("{mac}+{secret}").as_bytes());
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    digest.iter().fold(String::with_capacity(32), |mut hex, b| {
+        use std::fmt::Write as _;
+        let _ = write!(hex, "{b:02x}");
+        hex
+    })
 }
 
 /// The form fields as the reference config agent sends them, minus what edgemon does not
