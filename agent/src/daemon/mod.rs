@@ -2,13 +2,15 @@
 //! queue and ships from it. Blocking and single-threaded: one collection or one send at a
 //! time, every network call bounded by the configured timeouts, so the loop never hangs.
 //!
-//! Stopping: SIGTERM/SIGKILL at any instant is safe (every queue change is one durable
+//! Stopping: SIGTERM/SIGINT make the loop return between steps (`stop.rs`: status written,
+//! exit status 0); SIGKILL at any instant is safe too (every queue change is one durable
 //! redb transaction); a sample being sent when the process dies is sent again after the
 //! restart, and the server drops the duplicate by sequence number (native, MQTT) or
 //! overwrites the identical points (OpenWISP: same time, same tags).
 
 mod cycle;
 pub mod status;
+pub mod stop;
 
 use crate::collect::collect;
 use crate::config::{Config, Mode};
@@ -55,9 +57,14 @@ pub(crate) enum Transport {
     Mqtt(crate::deliver::mqtt::Mqtt),
 }
 
-/// Runs until the process is killed.
+/// Runs until SIGTERM/SIGINT (then returns `Ok`) or until the process is killed.
 pub fn run(cfg: &Config, src: &dyn Source) -> Result<(), RunError> {
-    let cfg = &crate::register::ensure(cfg, src)?;
+    stop::install();
+    let Some(cfg) = crate::register::ensure(cfg, src)? else {
+        log("info", "stopped before registering", &[]);
+        return Ok(());
+    };
+    let cfg = &cfg;
     let mut transport = match cfg.mode {
         Mode::OpenWisp => Transport::OpenWisp(Http::new(cfg)?),
         Mode::Native => Transport::Native(Http::new(cfg)?),
@@ -90,6 +97,15 @@ pub fn run(cfg: &Config, src: &dyn Source) -> Result<(), RunError> {
     // dropped once the queue works again.
     let mut unstored = 0;
     loop {
+        if stop::requested() {
+            status::write(&cfg.status_file, &queue.status(), sched.failures());
+            log(
+                "info",
+                "stopped",
+                &[("queued", queue.status().depth.to_string())],
+            );
+            return Ok(());
+        }
         let now = start.elapsed();
         let step = match sched.next(now, queue.status().depth) {
             Action::Collect => {
@@ -102,7 +118,7 @@ pub fn run(cfg: &Config, src: &dyn Source) -> Result<(), RunError> {
                 sched.sent(start.elapsed(), outcome, fastrand::u64(..));
             }),
             Action::SleepUntil(t) => {
-                std::thread::sleep(t.saturating_sub(now));
+                stop::sleep(t.saturating_sub(now));
                 Ok(())
             }
         };
@@ -135,7 +151,9 @@ fn recover(queue: Queue, cfg: &Config, e: &QueueError) -> Queue {
                     "cannot reopen the queue",
                     &[("error", e.to_string())],
                 );
-                std::thread::sleep(Duration::from_secs(5));
+                if stop::sleep(Duration::from_secs(5)) {
+                    std::process::exit(0);
+                }
             }
         }
     }

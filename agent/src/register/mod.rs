@@ -33,16 +33,17 @@ pub enum IdentityError {
 
 /// The configuration with uuid and key filled: as configured, else from the identity
 /// file, else by registering (retrying with backoff until the controller answers, and
-/// giving up only when it refuses for good).
-pub fn ensure(cfg: &Config, src: &dyn Source) -> Result<Config, IdentityError> {
+/// giving up only when it refuses for good). `None` when a stop was requested while
+/// waiting to retry.
+pub fn ensure(cfg: &Config, src: &dyn Source) -> Result<Option<Config>, IdentityError> {
     if cfg.uuid.is_some() && cfg.key.is_some() {
-        return Ok(cfg.clone());
+        return Ok(Some(cfg.clone()));
     }
     let mut out = cfg.clone();
     if let Some(id) = read(&cfg.identity_file) {
         out.uuid = Some(id.uuid);
         out.key = Some(id.key);
-        return Ok(out);
+        return Ok(Some(out));
     }
     let secret = cfg.shared_secret.clone().unwrap_or_default();
     let base = cfg.url.clone().unwrap_or_default();
@@ -75,7 +76,7 @@ pub fn ensure(cfg: &Config, src: &dyn Source) -> Result<Config, IdentityError> {
                 log("info", "registered", &[("uuid", id.uuid.to_string())]);
                 out.uuid = Some(id.uuid);
                 out.key = Some(id.key);
-                return Ok(out);
+                return Ok(Some(out));
             }
             Err(RegisterError::Retry(msg)) => {
                 let wait = backoff.fail(fastrand::u64(..));
@@ -84,7 +85,9 @@ pub fn ensure(cfg: &Config, src: &dyn Source) -> Result<Config, IdentityError> {
                     "registration failed; will retry",
                     &[("reason", msg), ("wait_ms", wait.as_millis().to_string())],
                 );
-                std::thread::sleep(wait);
+                if crate::daemon::stop::sleep(wait) {
+                    return Ok(None);
+                }
             }
             Err(refused) => return Err(refused.into()),
         }
