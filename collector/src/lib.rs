@@ -6,6 +6,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod alerts;
 pub mod config;
 pub mod derive;
 pub mod http;
