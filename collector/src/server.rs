@@ -1,6 +1,8 @@
 //! `edgemon-collector serve`: open the stores, start the ingest worker, serve HTTP, and shut
 //! down gracefully (stop accepting, drain the queue, close the stores) on SIGINT/SIGTERM.
 
+use crate::alerts::store::AlertStore;
+use crate::alerts::{Alerts, Settings};
 use crate::config::{Config, LogFormat, LogLevel};
 use crate::http::{AppState, router};
 use crate::ingest::{self, Processor};
@@ -36,6 +38,8 @@ pub fn init_logging(config: &Config) {
 pub struct Stores {
     pub registry: Arc<Registry>,
     pub embedded: Arc<EmbeddedStore>,
+    /// Alerts and health (`None` when `alerts.enabled` is false).
+    pub alerts: Option<Arc<Alerts>>,
 }
 
 /// Open the registry and the time-series store under `config.data_dir`.
@@ -45,10 +49,31 @@ pub fn open_stores(config: &Config) -> anyhow::Result<Stores> {
     let registry = Registry::open(&config.data_dir.join("registry.redb"))
         .context("cannot open the registry (is another collector using this data_dir?)")?;
     let embedded = open_tsdb(config)?;
+    let registry = Arc::new(registry);
+    let alerts = open_alerts(config, &registry)?;
     Ok(Stores {
-        registry: Arc::new(registry),
+        registry,
         embedded,
+        alerts,
     })
+}
+
+fn open_alerts(config: &Config, registry: &Arc<Registry>) -> anyhow::Result<Option<Arc<Alerts>>> {
+    if !config.alerts.enabled {
+        return Ok(None);
+    }
+    let catalog = config
+        .alerts
+        .catalog()
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let store = AlertStore::open(&config.data_dir.join("alerts.redb"))?;
+    let alerts = Alerts::new(
+        catalog,
+        Settings::from_config(&config.alerts),
+        registry.clone(),
+        store,
+    )?;
+    Ok(Some(Arc::new(alerts)))
 }
 
 fn open_tsdb(config: &Config) -> anyhow::Result<Arc<EmbeddedStore>> {
@@ -100,7 +125,8 @@ pub async fn serve(
             crate::derive::transform::Options {
                 mac_vendor_detection: config.ingest.mac_vendor_detection,
             },
-        ),
+        )
+        .with_alerts(stores.alerts.clone()),
         config.ingest.queue_capacity,
         config.ingest.batch_max,
     );
@@ -109,6 +135,7 @@ pub async fn serve(
         pipeline,
         tsdb,
         embedded: Some(stores.embedded.clone()),
+        alerts: stores.alerts.clone(),
         retry_after_s: config.ingest.retry_after_s,
     };
     let app = router(state, config.http.max_body_bytes);

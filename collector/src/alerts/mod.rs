@@ -16,10 +16,15 @@
 pub mod catalog;
 pub mod engine;
 pub mod health;
+pub mod metrics;
+pub mod notification;
 pub mod rule;
+pub mod service;
+pub mod store;
 pub mod texts;
 
 pub use catalog::{Catalog, MetricConfig, MetricSpec};
 pub use engine::{EngineConfig, Kind, MetricState, Outcome};
 pub use health::Status;
 pub use rule::{AlertDefaults, AlertOverride, Operator, Rule};
+pub use service::{Alerts, Settings};

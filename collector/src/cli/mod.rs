@@ -1,6 +1,7 @@
 //! The command line.
 
 mod admin;
+mod alerts;
 mod validate;
 
 use clap::{Parser, Subcommand};
@@ -40,6 +41,12 @@ enum Command {
     /// Manage API tokens (the collector must not be running).
     #[command(subcommand)]
     Token(admin::TokenCmd),
+    /// Read and mark notifications (the collector must not be running).
+    #[command(subcommand)]
+    Notifications(alerts::NotificationsCmd),
+    /// Per-device alert settings (the collector must not be running).
+    #[command(subcommand)]
+    AlertSettings(alerts::AlertSettingsCmd),
 }
 
 impl Cli {
@@ -74,6 +81,8 @@ impl Cli {
             Command::Org(ref cmd) => admin::org(&load()?, cmd),
             Command::Device(ref cmd) => admin::device(&load()?, cmd),
             Command::Token(ref cmd) => admin::token(&load()?, cmd),
+            Command::Notifications(ref cmd) => alerts::notifications(&load()?, cmd),
+            Command::AlertSettings(ref cmd) => alerts::alert_settings(&load()?, cmd),
         }
     }
 }

@@ -3,7 +3,10 @@
 //!
 //! `docs/collector-config.md` is the reference for every option; keep it in step.
 
+mod alerts;
 mod duration;
+
+pub use alerts::Alerts;
 
 pub use duration::{Duration, parse_duration};
 
@@ -35,6 +38,8 @@ pub struct Config {
     /// Tuning of the embedded time-series store.
     pub embedded: Embedded,
     pub log: Log,
+    /// Alert evaluation, health status, notifications.
+    pub alerts: Alerts,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -129,6 +134,7 @@ impl Default for Config {
             retention: RetentionConfig::default(),
             embedded: Embedded::default(),
             log: Log::default(),
+            alerts: Alerts::default(),
         }
     }
 }
@@ -262,7 +268,7 @@ impl Config {
                 "option `retention.default` must not be shorter than `retention.short`".into(),
             );
         }
-        Ok(())
+        self.alerts.check()
     }
 }
 
