@@ -7,6 +7,7 @@
 #![forbid(unsafe_code)]
 
 pub mod alerts;
+pub mod checks;
 pub mod config;
 pub mod derive;
 pub mod http;

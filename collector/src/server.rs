@@ -3,6 +3,8 @@
 
 use crate::alerts::store::AlertStore;
 use crate::alerts::{Alerts, Settings};
+use crate::checks::runner::Runner;
+use crate::checks::schedule::{self, Plan};
 use crate::config::{Config, LogFormat, LogLevel};
 use crate::http::{AppState, router};
 use crate::ingest::{self, Processor};
@@ -95,6 +97,30 @@ fn open_tsdb(config: &Config) -> anyhow::Result<Arc<EmbeddedStore>> {
     Ok(Arc::new(store))
 }
 
+/// The active checks `config` enables, over the open stores.
+pub fn check_runner(config: &Config, stores: &Stores) -> anyhow::Result<Arc<Runner>> {
+    let tsdb: Arc<dyn TimeSeries> = stores.embedded.clone();
+    let checks = crate::checks::from_config(&config.checks, tsdb.clone())?;
+    Ok(Arc::new(Runner::new(
+        checks,
+        stores.registry.clone(),
+        tsdb,
+        stores.alerts.clone(),
+        config.checks.concurrency,
+        Arc::new(crate::registry::now_us),
+    )))
+}
+
+/// Close the embedded store once nothing else holds it (pending writes are committed).
+pub async fn close_tsdb(store: Arc<EmbeddedStore>) {
+    match Arc::try_unwrap(store) {
+        Ok(store) => store.close().await,
+        Err(_) => {
+            tracing::warn!("time-series store still shared at shutdown; not closed explicitly");
+        }
+    }
+}
+
 /// Run the collector until `shutdown` resolves. `on_ready` gets the bound address (the
 /// configured port may be 0).
 pub async fn serve(
@@ -130,6 +156,21 @@ pub async fn serve(
         config.ingest.queue_capacity,
         config.ingest.batch_max,
     );
+    let (stop_checks, checks_stopped) = tokio::sync::oneshot::channel::<()>();
+    let schedule = if config.checks.enabled {
+        let runner = check_runner(&config, &stores)?;
+        let recovery = stores.alerts.as_ref().and_then(|a| a.recovery_channel());
+        let plan = Plan {
+            interval: config.checks.interval.std(),
+            jitter: config.checks.jitter.std(),
+            critical: config.alerts.critical_metrics.clone(),
+        };
+        Some(tokio::spawn(schedule::run(runner, plan, recovery, async {
+            let _ = checks_stopped.await;
+        })))
+    } else {
+        None
+    };
     let state = AppState {
         registry: stores.registry.clone(),
         pipeline,
@@ -148,16 +189,15 @@ pub async fn serve(
     .with_graceful_shutdown(shutdown)
     .await
     .context("HTTP server failed")?;
+    let _ = stop_checks.send(());
+    if let Some(schedule) = schedule {
+        schedule.await.context("check schedule panicked")?;
+    }
     tracing::info!("stopped accepting; draining the ingest queue");
     worker.await.context("ingest worker panicked")?;
     let _ = stop_retention.send(());
     retention.await.context("retention task panicked")?;
-    match Arc::try_unwrap(stores.embedded) {
-        Ok(store) => store.close().await,
-        Err(_) => {
-            tracing::warn!("time-series store still shared at shutdown; not closed explicitly");
-        }
-    }
+    close_tsdb(stores.embedded).await;
     tracing::info!("ingest queue drained, stores closed; bye");
     Ok(())
 }

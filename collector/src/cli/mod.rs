@@ -2,6 +2,7 @@
 
 mod admin;
 mod alerts;
+mod checks;
 mod validate;
 
 use clap::{Parser, Subcommand};
@@ -47,6 +48,10 @@ enum Command {
     /// Per-device alert settings (the collector must not be running).
     #[command(subcommand)]
     AlertSettings(alerts::AlertSettingsCmd),
+    /// Run every active check once against every active device, store and evaluate the
+    /// results, print them (the collector must not be running). Exit status 1 when a
+    /// check failed.
+    RunChecks,
 }
 
 impl Cli {
@@ -83,6 +88,11 @@ impl Cli {
             Command::Token(ref cmd) => admin::token(&load()?, cmd),
             Command::Notifications(ref cmd) => alerts::notifications(&load()?, cmd),
             Command::AlertSettings(ref cmd) => alerts::alert_settings(&load()?, cmd),
+            Command::RunChecks => {
+                let config = load()?;
+                edgemon_collector::server::init_logging(&config);
+                checks::run(&config)
+            }
         }
     }
 }

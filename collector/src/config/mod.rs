@@ -4,9 +4,11 @@
 //! `docs/collector-config.md` is the reference for every option; keep it in step.
 
 mod alerts;
+pub mod checks;
 mod duration;
 
 pub use alerts::Alerts;
+pub use checks::Checks;
 
 pub use duration::{Duration, parse_duration};
 
@@ -40,6 +42,8 @@ pub struct Config {
     pub log: Log,
     /// Alert evaluation, health status, notifications.
     pub alerts: Alerts,
+    /// Active checks (ping, data_collected).
+    pub checks: Checks,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -135,6 +139,7 @@ impl Default for Config {
             embedded: Embedded::default(),
             log: Log::default(),
             alerts: Alerts::default(),
+            checks: Checks::default(),
         }
     }
 }
@@ -268,7 +273,8 @@ impl Config {
                 "option `retention.default` must not be shorter than `retention.short`".into(),
             );
         }
-        self.alerts.check()
+        self.alerts.check()?;
+        self.checks.check()
     }
 }
 
