@@ -28,7 +28,7 @@ pub fn is_root() -> bool {
 #[derive(Debug)]
 pub struct Host {
     ns: String,
-    host_if: String,
+    veth: String,
     /// The router's address (inside its namespace).
     pub ip: String,
 }
@@ -39,21 +39,21 @@ impl Host {
         let pid = std::process::id();
         let tag = format!("{}{index}", pid % 100_000);
         let ns = format!("edgemon-{tag}");
-        let host_if = format!("emh{tag}");
+        let veth = format!("emh{tag}");
         let dev_if = format!("emd{tag}");
         let net = format!("10.{}.{index}", 100 + pid % 100);
         let host = Host {
             ns: ns.clone(),
-            host_if: host_if.clone(),
+            veth: veth.clone(),
             ip: format!("{net}.2"),
         };
         run(&["ip", "netns", "add", &ns]);
         run(&[
-            "ip", "link", "add", &host_if, "type", "veth", "peer", "name", &dev_if,
+            "ip", "link", "add", &veth, "type", "veth", "peer", "name", &dev_if,
         ]);
         run(&["ip", "link", "set", &dev_if, "netns", &ns]);
-        run(&["ip", "addr", "add", &format!("{net}.1/24"), "dev", &host_if]);
-        run(&["ip", "link", "set", &host_if, "up"]);
+        run(&["ip", "addr", "add", &format!("{net}.1/24"), "dev", &veth]);
+        run(&["ip", "link", "set", &veth, "up"]);
         run(&[
             "ip",
             "-n",
@@ -76,17 +76,17 @@ impl Host {
             "ip",
             "link",
             "set",
-            &self.host_if,
+            &self.veth,
             if up { "up" } else { "down" },
         ]);
         if up {
-            let state = format!("/sys/class/net/{}/operstate", self.host_if);
+            let state = format!("/sys/class/net/{}/operstate", self.veth);
             let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
             while std::fs::read_to_string(&state).unwrap_or_default().trim() != "up" {
                 assert!(
                     std::time::Instant::now() < deadline,
                     "{} did not come up",
-                    self.host_if
+                    self.veth
                 );
                 std::thread::sleep(std::time::Duration::from_millis(10));
             }
@@ -130,7 +130,7 @@ impl Host {
 impl Drop for Host {
     fn drop(&mut self) {
         let _ = Command::new("ip")
-            .args(["link", "del", &self.host_if])
+            .args(["link", "del", &self.veth])
             .status();
         let _ = Command::new("ip").args(["netns", "del", &self.ns]).status();
     }

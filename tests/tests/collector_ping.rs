@@ -104,10 +104,11 @@ fn ping_reachable_cut_and_lossy_hosts() {
         checks[&(a.clone(), "data_collected".to_owned())]["data_collected"],
         "0"
     );
-    let loss: f64 = ping(&l)["loss"].parse().unwrap();
+    // Whole requests out of 20: a whole multiple of 5 %.
+    let loss: u32 = ping(&l)["loss"].parse().expect("integral loss");
     // 20 requests, each dropped with probability 0.5: outside 10..=90 % once in ~2500 runs.
-    assert!((10.0..=90.0).contains(&loss), "loss {loss} %");
-    assert_eq!(loss % 5.0, 0.0, "whole requests out of 20");
+    assert!((10..=90).contains(&loss), "loss {loss} %");
+    assert_eq!(loss % 5, 0);
     assert_eq!(ping(&l)["reachable"], "1");
     for d in [&a, &b, &l] {
         assert_eq!(status[d], "problem", "data_collected is down for {d}");

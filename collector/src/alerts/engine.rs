@@ -70,6 +70,8 @@ impl Kind {
 }
 
 /// What one observation changed.
+// The reference's two flags and their side conditions, each asked for separately.
+#[allow(clippy::struct_excessive_bools)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct Outcome {
     /// `false` for a backlog point: nothing was evaluated.
@@ -126,8 +128,7 @@ impl MetricState {
         let (next, kind) = match (crossed, self.is_healthy_tolerant) {
             (false, Some(true)) | (true, Some(false)) => return out,
             (true, _) => (false, Kind::Problem),
-            (false, Some(false)) => (true, Kind::Recovery),
-            (false, None) => (true, Kind::Recovery),
+            (false, Some(false) | None) => (true, Kind::Recovery),
         };
         out.first_time = self.is_healthy_tolerant.is_none();
         self.is_healthy_tolerant = Some(next);

@@ -124,8 +124,8 @@ impl Rule {
         }
         if let Some(r) = self.recovery_threshold {
             let wrong_side = match self.operator {
-                Operator::Above => !(r <= self.threshold),
-                Operator::Below => !(r >= self.threshold),
+                Operator::Above => r.is_nan() || r > self.threshold,
+                Operator::Below => r.is_nan() || r < self.threshold,
             };
             if wrong_side {
                 return Err(format!(

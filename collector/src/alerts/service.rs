@@ -119,6 +119,18 @@ struct Pending {
     point_time_us: i64,
 }
 
+/// What one batch of points did to the metric states.
+#[derive(Default)]
+struct Evaluation {
+    /// (device, metric id) whose state changed (every evaluated one: the window moved).
+    touched: BTreeSet<(Uuid, String)>,
+    /// Devices whose health must be recomputed.
+    recompute: BTreeSet<Uuid>,
+    pending: Vec<Pending>,
+    /// Devices the points came from.
+    spoke: BTreeSet<Uuid>,
+}
+
 /// Alerts, health and notifications of every device.
 pub struct Alerts {
     catalog: Catalog,
@@ -213,11 +225,42 @@ impl Alerts {
         from_device: bool,
     ) -> Vec<Notification> {
         let mut devices = self.devices.lock().await;
+        let ev = self.evaluate(&mut devices, points, now_us, send_alert);
+        if from_device && self.settings.recovery_detection {
+            if let Some(tx) = self.recovery.get() {
+                for device in &ev.spoke {
+                    if devices
+                        .get(device)
+                        .is_some_and(|d| d.status == Status::Critical)
+                    {
+                        let _ = tx.send(*device);
+                    }
+                }
+            }
+        }
         let mut changes = Changes::default();
-        let mut touched: BTreeSet<(Uuid, String)> = BTreeSet::new();
-        let mut recompute: BTreeSet<Uuid> = BTreeSet::new();
-        let mut pending = Vec::new();
-        let mut spoke: BTreeSet<Uuid> = BTreeSet::new();
+        let now_critical = self.update_health(&mut devices, &ev.recompute, &mut changes);
+        for (device, id) in ev.touched {
+            let state = devices[&device].metrics[&id].clone();
+            changes.states.push((device, id, state));
+        }
+        drop(devices);
+        changes.notifications = self.render(ev.pending, now_us);
+        if changes.is_empty() && now_critical.is_empty() {
+            return Vec::new();
+        }
+        self.persist(changes, now_critical).await
+    }
+
+    /// Run every alerting metric of `points` through its state machine.
+    fn evaluate(
+        &self,
+        devices: &mut HashMap<Uuid, Device>,
+        points: &[Point],
+        now_us: i64,
+        send_alert: bool,
+    ) -> Evaluation {
+        let mut ev = Evaluation::default();
         for point in points {
             let Some(device) = point
                 .tags
@@ -227,12 +270,12 @@ impl Alerts {
             else {
                 continue;
             };
-            spoke.insert(device);
+            ev.spoke.insert(device);
             for (name, config, defaults) in self.catalog.alerting_on(&point.measurement) {
                 let Some(value) = point
                     .fields
                     .get(&config.alert_field)
-                    .and_then(|v| v.as_f64())
+                    .and_then(crate::tsdb::FieldValue::as_f64)
                 else {
                     continue;
                 };
@@ -254,9 +297,9 @@ impl Alerts {
                     &self.stats.backlog_skipped
                 };
                 counter.fetch_add(1, Ordering::Relaxed);
-                touched.insert((device, id));
+                ev.touched.insert((device, id));
                 if o.changed() {
-                    recompute.insert(device);
+                    ev.recompute.insert(device);
                 }
                 if let Some(kind) = o.notify {
                     let c = match kind {
@@ -264,7 +307,7 @@ impl Alerts {
                         Kind::Recovery => &self.stats.recoveries,
                     };
                     c.fetch_add(1, Ordering::Relaxed);
-                    pending.push(Pending {
+                    ev.pending.push(Pending {
                         device,
                         metric: name.to_owned(),
                         kind,
@@ -274,21 +317,19 @@ impl Alerts {
                 }
             }
         }
-        if from_device && self.settings.recovery_detection {
-            if let Some(tx) = self.recovery.get() {
-                for device in &spoke {
-                    if devices
-                        .get(device)
-                        .is_some_and(|d| d.status == Status::Critical)
-                    {
-                        let _ = tx.send(*device);
-                    }
-                }
-            }
-        }
+        ev
+    }
+
+    /// Recompute the status of `recompute`'s devices; returns those that became critical.
+    fn update_health(
+        &self,
+        devices: &mut HashMap<Uuid, Device>,
+        recompute: &BTreeSet<Uuid>,
+        changes: &mut Changes,
+    ) -> Vec<Uuid> {
         let mut now_critical = Vec::new();
-        for device in recompute {
-            let d = devices.get_mut(&device).expect("touched above");
+        for &device in recompute {
+            let d = devices.get_mut(&device).expect("evaluated above");
             let status = health::from_metrics(
                 d.metrics.iter().map(|(id, s)| MetricHealth {
                     configuration: configuration_of(id),
@@ -305,15 +346,12 @@ impl Alerts {
                 }
             }
         }
-        for (device, id) in touched {
-            let state = devices[&device].metrics[&id].clone();
-            changes.states.push((device, id, state));
-        }
-        drop(devices);
-        changes.notifications = self.render(pending, now_us);
-        if changes.is_empty() && now_critical.is_empty() {
-            return Vec::new();
-        }
+        now_critical
+    }
+
+    /// Write `changes` (and clear the management IPs of devices gone critical) off the
+    /// async threads; returns the stored notifications.
+    async fn persist(&self, changes: Changes, now_critical: Vec<Uuid>) -> Vec<Notification> {
         let store = self.store.clone();
         let registry = self.registry.clone();
         let clear_ip = self.settings.auto_clear_management_ip;

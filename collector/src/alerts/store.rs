@@ -228,7 +228,7 @@ impl AlertStore {
                 out.push(n);
             }
         }
-        out.sort_by(|a, b| b.id.cmp(&a.id));
+        out.sort_by_key(|n| std::cmp::Reverse(n.id));
         Ok(out)
     }
 

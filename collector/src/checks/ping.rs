@@ -209,6 +209,7 @@ impl Check for Ping {
 mod tests {
     use super::*;
 
+    #[allow(clippy::unnecessary_wraps)] // a reply, as `round` reports it
     fn ms(v: u64) -> Option<Duration> {
         Some(Duration::from_micros(v * 1000))
     }

@@ -137,7 +137,7 @@ pub fn alert_settings(config: &Config, cmd: &AlertSettingsCmd) -> anyhow::Result
                 threshold: *threshold,
                 tolerance_s: tolerance
                     .as_deref()
-                    .map(|t| parse_duration(t).map(|d| d.as_secs()))
+                    .map(|t| parse_duration(t).map(edgemon_collector::config::Duration::as_secs))
                     .transpose()
                     .map_err(|e| anyhow::anyhow!("--tolerance: {e}"))?,
                 recovery_threshold: *recovery_threshold,

@@ -6,12 +6,12 @@ fn spec(toml_text: &str) -> BTreeMap<String, MetricSpec> {
 
 #[test]
 fn the_reference_alert_defaults() {
+    use Operator::{Above, Below};
     let c = Catalog::defaults();
     let alert = |name: &str| {
         let a = c.metrics[name].alert.unwrap();
         (a.operator, a.threshold, a.tolerance_s / 60)
     };
-    use Operator::{Above, Below};
     assert_eq!(alert("ping"), (Below, 1.0, 30));
     assert_eq!(alert("data_collected"), (Below, 1.0, 30));
     assert_eq!(alert("config_applied"), (Below, 1.0, 10));

@@ -9,7 +9,7 @@ const MIN: i64 = 60_000_000;
 const T0: i64 = 1_800_000_000_000_000;
 
 struct Fixture {
-    _dir: tempfile::TempDir,
+    dir: tempfile::TempDir,
     alerts: Alerts,
     registry: Arc<Registry>,
     device: Uuid,
@@ -41,7 +41,7 @@ fn fixture_with(catalog: Catalog, settings: Settings) -> Fixture {
     let store = AlertStore::open(&dir.path().join("alerts.redb")).unwrap();
     let alerts = Alerts::new(catalog, settings, registry.clone(), store).unwrap();
     Fixture {
-        _dir: dir,
+        dir,
         alerts,
         registry,
         device: device.id,
@@ -220,7 +220,7 @@ async fn state_survives_a_restart() {
     let f = fixture();
     f.at(0, "disk", "used_disk", 10.0).await;
     f.at(1, "disk", "used_disk", 95.0).await;
-    let path = f._dir.path().join("alerts.redb");
+    let path = f.dir.path().join("alerts.redb");
     let Fixture {
         alerts,
         registry,
