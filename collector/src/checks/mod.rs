@@ -87,3 +87,6 @@ pub fn from_config(
     }
     Ok(checks)
 }
+
+#[cfg(test)]
+mod tests;
