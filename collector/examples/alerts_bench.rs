@@ -53,7 +53,10 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
 }
 
 fn sample(percent: f64) -> bytes::Bytes {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/payloads/router-ok.json");
+    let path = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../examples/payloads/router-ok.json"
+    );
     let mut doc: serde_json::Value =
         serde_json::from_slice(&std::fs::read(path).expect("payload")).expect("JSON");
     doc["resources"]["load"][0] = serde_json::json!(percent / 50.0);
@@ -90,8 +93,11 @@ async fn alert_latency(out: &mut impl Write) {
     let alerts = stores.alerts.clone().unwrap();
     let tsdb: Arc<dyn TimeSeries> = stores.embedded.clone();
     let (pipeline, worker) = ingest::start(
-        Processor::new(tsdb, edgemon_collector::derive::transform::Options::default())
-            .with_alerts(Some(alerts.clone())),
+        Processor::new(
+            tsdb,
+            edgemon_collector::derive::transform::Options::default(),
+        )
+        .with_alerts(Some(alerts.clone())),
         1024,
         512,
     );
@@ -100,7 +106,11 @@ async fn alert_latency(out: &mut impl Write) {
     let mut took = Vec::with_capacity(n);
     for i in 0..n {
         let before = alerts.stats.notifications_stored.load(Ordering::Relaxed);
-        let body = if i % 2 == 0 { high.clone() } else { low.clone() };
+        let body = if i % 2 == 0 {
+            high.clone()
+        } else {
+            low.clone()
+        };
         let start = Instant::now();
         pipeline
             .submit(Job {

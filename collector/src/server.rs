@@ -1,6 +1,7 @@
 //! `edgemon-collector serve`: open the stores, start the ingest worker, serve HTTP, and shut
 //! down gracefully (stop accepting, drain the queue, close the stores) on SIGINT/SIGTERM.
 
+use crate::alerts::deliver::Dispatcher;
 use crate::alerts::store::AlertStore;
 use crate::alerts::{Alerts, Settings};
 use crate::checks::runner::Runner;
@@ -171,6 +172,24 @@ pub async fn serve(
     } else {
         None
     };
+    let (stop_delivery, delivery_stopped) = tokio::sync::oneshot::channel::<()>();
+    let delivery = match (&stores.alerts, config.alerts.webhooks.is_empty()) {
+        (Some(alerts), false) => {
+            let dispatcher = Dispatcher::new(
+                config.alerts.webhooks.clone(),
+                config.alerts.rate_limit_per_hour,
+                stores.registry.clone(),
+                Arc::new(crate::registry::now_us),
+                alerts.delivery_stats.clone(),
+            );
+            alerts.deliveries().map(|rx| {
+                tokio::spawn(dispatcher.run(rx, async {
+                    let _ = delivery_stopped.await;
+                }))
+            })
+        }
+        _ => None,
+    };
     let state = AppState {
         registry: stores.registry.clone(),
         pipeline,
@@ -195,6 +214,10 @@ pub async fn serve(
     }
     tracing::info!("stopped accepting; draining the ingest queue");
     worker.await.context("ingest worker panicked")?;
+    let _ = stop_delivery.send(());
+    if let Some(delivery) = delivery {
+        delivery.await.context("notification delivery panicked")?;
+    }
     let _ = stop_retention.send(());
     retention.await.context("retention task panicked")?;
     close_tsdb(stores.embedded).await;

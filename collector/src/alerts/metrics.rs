@@ -37,6 +37,21 @@ pub async fn render(out: &mut String, alerts: &Alerts) {
             "Failed writes of alert state.",
             &s.store_failures,
         ),
+        (
+            "edgemon_notifications_delivered_total",
+            "Notifications delivered to a webhook.",
+            &alerts.delivery_stats.delivered,
+        ),
+        (
+            "edgemon_notifications_delivery_failed_total",
+            "Notifications whose delivery failed after every retry.",
+            &alerts.delivery_stats.failed,
+        ),
+        (
+            "edgemon_notifications_rate_limited_total",
+            "Notifications not delivered: organization over its rate limit.",
+            &alerts.delivery_stats.rate_limited,
+        ),
     ] {
         let _ = write!(
             out,

@@ -14,8 +14,10 @@
 //! docs/alerts.md describes the behaviour and where it differs from the reference.
 
 pub mod catalog;
+pub mod deliver;
 pub mod engine;
 pub mod health;
+pub mod maintenance;
 pub mod metrics;
 pub mod notification;
 pub mod rule;

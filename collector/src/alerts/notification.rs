@@ -29,6 +29,8 @@ pub struct Notification {
     /// When the point that caused it was taken.
     pub point_time_us: i64,
     pub unread: bool,
+    /// Made during a maintenance window: stored, not delivered.
+    pub muted: bool,
 }
 
 impl Notification {

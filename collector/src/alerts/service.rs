@@ -27,6 +27,8 @@ pub struct Settings {
     pub auto_clear_management_ip: bool,
     pub recovery_detection: bool,
     pub engine: EngineConfig,
+    /// Maintenance windows (already checked by the configuration).
+    pub maintenance: Vec<super::maintenance::Window>,
 }
 
 impl Settings {
@@ -44,6 +46,11 @@ impl Settings {
                 tolerance_interval_us: us(c.tolerance_interval),
                 backlog_us: us(c.backlog),
             },
+            maintenance: c
+                .maintenance
+                .iter()
+                .filter_map(|w| w.parse().ok())
+                .collect(),
         }
     }
 }
@@ -140,7 +147,11 @@ pub struct Alerts {
     devices: tokio::sync::Mutex<HashMap<Uuid, Device>>,
     /// Critical devices that sent data go here (recovery detection), if someone listens.
     recovery: std::sync::OnceLock<tokio::sync::mpsc::UnboundedSender<Uuid>>,
+    /// Stored, unmuted notifications go here for delivery, if someone listens.
+    outbox: std::sync::OnceLock<tokio::sync::mpsc::UnboundedSender<Notification>>,
     pub stats: AlertStats,
+    /// Filled by the delivery task.
+    pub delivery_stats: Arc<super::deliver::DeliveryStats>,
 }
 
 impl std::fmt::Debug for Alerts {
@@ -179,7 +190,9 @@ impl Alerts {
             store: Arc::new(store),
             devices: tokio::sync::Mutex::new(devices),
             recovery: std::sync::OnceLock::new(),
+            outbox: std::sync::OnceLock::new(),
             stats: AlertStats::default(),
+            delivery_stats: Arc::default(),
         })
     }
 
@@ -191,6 +204,13 @@ impl Alerts {
     pub fn recovery_channel(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<Uuid>> {
         let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
         self.recovery.set(tx).ok()?;
+        Some(rx)
+    }
+
+    /// Receive every stored notification that is not muted (delivery).
+    pub fn deliveries(&self) -> Option<tokio::sync::mpsc::UnboundedReceiver<Notification>> {
+        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+        self.outbox.set(tx).ok()?;
         Some(rx)
     }
 
@@ -371,7 +391,10 @@ impl Alerts {
                     .notifications_stored
                     .fetch_add(stored.len() as u64, Ordering::Relaxed);
                 for n in &stored {
-                    tracing::info!(id = n.id, device = %n.device, kind = %n.kind_name(), subject = %n.subject, "notification");
+                    tracing::info!(id = n.id, device = %n.device, kind = %n.kind_name(), muted = n.muted, subject = %n.subject, "notification");
+                    if let Some(tx) = self.outbox.get().filter(|_| !n.muted) {
+                        let _ = tx.send(n.clone());
+                    }
                 }
                 stored
             }
@@ -398,6 +421,22 @@ impl Alerts {
                 Kind::Recovery => &t.recovery,
             };
             let link = format!("{}/devices/{}", self.settings.base_url, device.id);
+            let muted = !self.settings.maintenance.is_empty() && {
+                let slug = self
+                    .registry
+                    .org(device.org)
+                    .ok()
+                    .flatten()
+                    .map(|o| o.slug)
+                    .unwrap_or_default();
+                super::maintenance::muted(
+                    &self.settings.maintenance,
+                    device.id,
+                    device.org,
+                    &slug,
+                    now_us,
+                )
+            };
             let cx = texts::Context {
                 site_name: &self.settings.site_name,
                 target: &device.name,
@@ -418,6 +457,7 @@ impl Alerts {
                 time_us: now_us,
                 point_time_us: p.point_time_us,
                 unread: true,
+                muted,
             });
         }
         out

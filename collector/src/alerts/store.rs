@@ -276,6 +276,7 @@ mod tests {
             time_us: 1,
             point_time_us: 1,
             unread: true,
+            muted: false,
         }
     }
 

@@ -80,14 +80,15 @@ pub fn notifications(config: &Config, cmd: &NotificationsCmd) -> anyhow::Result<
                 }
                 writeln!(
                     out,
-                    "id: {}\norg: {}\ndevice: {}\ntype: {}\nlevel: {}\nunread: {}\ntime_us: {}\n\
-                     point_time_us: {}\nsubject: {}\nmessage: {}",
+                    "id: {}\norg: {}\ndevice: {}\ntype: {}\nlevel: {}\nunread: {}\nmuted: {}\n\
+                     time_us: {}\npoint_time_us: {}\nsubject: {}\nmessage: {}",
                     n.id,
                     n.org,
                     n.device,
                     n.kind_name(),
                     n.level,
                     n.unread,
+                    n.muted,
                     n.time_us,
                     n.point_time_us,
                     n.subject,

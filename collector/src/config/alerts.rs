@@ -1,6 +1,8 @@
 //! `[alerts]`: alert evaluation, health status and notifications (docs/alerts.md).
 
 use super::Duration;
+use crate::alerts::deliver::WebhookSpec;
+use crate::alerts::maintenance::WindowSpec;
 use crate::alerts::{Catalog, MetricSpec, Status};
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -31,6 +33,12 @@ pub struct Alerts {
     pub health_labels: BTreeMap<String, String>,
     /// Changes to the metric configurations and new metrics, by configuration name.
     pub metrics: BTreeMap<String, MetricSpec>,
+    /// Maintenance windows: notifications are stored muted and not delivered.
+    pub maintenance: Vec<WindowSpec>,
+    /// One webhook per organization.
+    pub webhooks: Vec<WebhookSpec>,
+    /// Deliveries per organization per hour, at most (0: unlimited).
+    pub rate_limit_per_hour: u32,
 }
 
 impl Default for Alerts {
@@ -46,6 +54,9 @@ impl Default for Alerts {
             recovery_detection: true,
             health_labels: BTreeMap::new(),
             metrics: BTreeMap::new(),
+            maintenance: Vec::new(),
+            webhooks: Vec::new(),
+            rate_limit_per_hour: 60,
         }
     }
 }
@@ -88,6 +99,14 @@ impl Alerts {
                      unknown, ok, problem, critical or deactivated)"
                 ));
             }
+        }
+        for (i, w) in self.maintenance.iter().enumerate() {
+            w.parse()
+                .map_err(|e| format!("option `alerts.maintenance[{i}]`: {e}"))?;
+        }
+        for (i, w) in self.webhooks.iter().enumerate() {
+            w.check()
+                .map_err(|e| format!("option `alerts.webhooks[{i}]`: {e}"))?;
         }
         if self.backlog.as_secs() == 0 {
             return Err("option `alerts.backlog` must be at least 1s".into());
