@@ -1,0 +1,153 @@
+//! Webhook delivery end to end: a real collector, a local HTTP receiver started by the
+//! test, two organizations of which one is in a maintenance window.
+
+use edgemon_collector::alerts::deliver::webhook::sign;
+use edgemon_tests::collector::{Collector, fields};
+use edgemon_tests::http::request;
+use edgemon_tests::workspace_root;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpListener;
+use std::sync::mpsc;
+use std::time::Duration;
+
+const SECRET: &str = "0123456789abcdef-acme";
+
+/// One received request: headers (lower-case names) and body.
+type Received = (std::collections::HashMap<String, String>, Vec<u8>);
+
+/// A receiver answering 500 to the first request and 200 to the others.
+fn receiver() -> (String, mpsc::Receiver<Received>) {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for (i, stream) in listener.incoming().enumerate() {
+            let Ok(mut stream) = stream else { return };
+            let mut reader = BufReader::new(stream.try_clone().unwrap());
+            let mut headers = std::collections::HashMap::new();
+            let mut line = String::new();
+            reader.read_line(&mut line).unwrap();
+            loop {
+                line.clear();
+                reader.read_line(&mut line).unwrap();
+                let Some((k, v)) = line.trim_end().split_once(": ") else {
+                    break;
+                };
+                headers.insert(k.to_ascii_lowercase(), v.to_owned());
+            }
+            let len: usize = headers["content-length"].parse().unwrap();
+            let mut body = vec![0; len];
+            reader.read_exact(&mut body).unwrap();
+            let status = if i == 0 {
+                "500 Internal Server Error"
+            } else {
+                "200 OK"
+            };
+            let _ = write!(
+                stream,
+                "HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            );
+            if tx.send((headers, body)).is_err() {
+                return;
+            }
+        }
+    });
+    (url, rx)
+}
+
+fn hot_sample() -> Vec<u8> {
+    let path = workspace_root().join("examples/payloads/router-ok.json");
+    let mut doc: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
+    doc["resources"]["load"][0] = serde_json::json!(1.9); // 95 % of 2 CPUs
+    serde_json::to_vec(&doc).unwrap()
+}
+
+#[test]
+fn problems_are_delivered_signed_and_retried_but_muted_in_maintenance() {
+    let (url, received) = receiver();
+    let mut c = Collector::new();
+    c.cli(&["org", "add", "Acme", "--slug", "acme"]);
+    c.cli(&["org", "add", "Quiet", "--slug", "quiet"]);
+    let loud = fields(&c.cli(&["device", "add", "--org", "acme", "--name", "loud"]));
+    let quiet = fields(&c.cli(&["device", "add", "--org", "quiet", "--name", "hushed"]));
+    let now = time::OffsetDateTime::now_utc();
+    let start = now - time::Duration::hours(1);
+    let rfc3339 = format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        start.year(),
+        u8::from(start.month()),
+        start.day(),
+        start.hour(),
+        start.minute(),
+        start.second()
+    );
+    c.env("EDGEMON__ALERTS__METRICS__CPU__TOLERANCE", "0s")
+        .env(
+            "EDGEMON__ALERTS__WEBHOOKS",
+            &format!(
+                "[{{org = \"acme\", url = \"{url}\", secret = \"{SECRET}\"}}, \
+                 {{org = \"quiet\", url = \"{url}\", secret = \"{SECRET}\"}}]"
+            ),
+        )
+        .env(
+            "EDGEMON__ALERTS__MAINTENANCE",
+            &format!("[{{org = \"quiet\", start = \"{rfc3339}\", duration = \"2h\"}}]"),
+        );
+    let addr = c.start();
+    for dev in [&quiet, &loud] {
+        let path = format!(
+            "/api/v1/monitoring/device/{}/?key={}",
+            dev["id"], dev["key"]
+        );
+        let r = request(
+            addr,
+            "POST",
+            &path,
+            &[("Content-Type", "application/json")],
+            &hot_sample(),
+        );
+        assert_eq!(r.status, 200, "{}", r.text());
+    }
+
+    let wait = Duration::from_secs(30);
+    let (first_headers, first) = received.recv_timeout(wait).expect("a delivery");
+    let (headers, body) = received
+        .recv_timeout(wait)
+        .expect("the retry after the 500");
+    assert_eq!(first, body, "the retry sends the same notification");
+    assert_eq!(
+        first_headers["x-edgemon-signature"],
+        headers["x-edgemon-signature"]
+    );
+    assert_eq!(
+        headers["x-edgemon-signature"],
+        sign(SECRET.as_bytes(), &body)
+    );
+    assert_eq!(headers["x-edgemon-event"], "cpu_problem");
+    assert_eq!(headers["content-type"], "application/json");
+    let json: serde_json::Value = serde_json::from_slice(&body).unwrap();
+    assert_eq!(json["device"], loud["id"].as_str());
+    assert_eq!(json["type"], "cpu_problem");
+    assert_eq!(
+        json["subject"],
+        "[edgemon] PROBLEM: loud is experiencing a peak in CPU usage"
+    );
+
+    // Stopping delivers whatever is still queued: nothing may come for the muted device.
+    assert!(c.stop().success());
+    assert!(
+        received.try_recv().is_err(),
+        "the muted notification was delivered"
+    );
+
+    let listed = c.cli(&["notifications", "list"]);
+    let notes: Vec<_> = listed.split("\n\n").map(fields).collect();
+    let muted = |id: &str| {
+        notes
+            .iter()
+            .find(|n| n["device"] == id)
+            .map(|n| n["muted"].clone())
+    };
+    assert_eq!(muted(&quiet["id"]).as_deref(), Some("true"), "{listed}");
+    assert_eq!(muted(&loud["id"]).as_deref(), Some("false"), "{listed}");
+}
