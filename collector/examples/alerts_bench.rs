@@ -171,9 +171,8 @@ async fn ping_rate(out: &mut impl Write) {
         let targets = runner.devices();
         for r in runner.run_all(targets, None).await {
             let out = r.result.expect("ping ran").expect("has an address");
-            let loss = match out.points[0].fields["loss"] {
-                FieldValue::Float(l) => l,
-                _ => unreachable!(),
+            let FieldValue::Float(loss) = out.points[0].fields["loss"] else {
+                unreachable!("loss is a float")
             };
             sent += f64::from(config.checks.ping.count);
             lost += loss / 100.0 * f64::from(config.checks.ping.count);

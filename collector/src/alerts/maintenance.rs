@@ -150,11 +150,11 @@ mod tests {
         let by_slug = spec(Some("acme"), None, None).parse().unwrap();
         let by_id = spec(Some(&org.to_string()), None, None).parse().unwrap();
         let t = start() + H;
-        assert!(muted(&[by_device.clone()], device, org, "x", t));
+        assert!(muted(std::slice::from_ref(&by_device), device, org, "x", t));
         assert!(!muted(&[by_device], other, org, "x", t));
-        assert!(muted(&[by_slug.clone()], other, org, "acme", t));
+        assert!(muted(std::slice::from_ref(&by_slug), other, org, "acme", t));
         assert!(!muted(&[by_slug], other, org, "other", t));
-        assert!(muted(&[by_id.clone()], other, org, "x", t));
+        assert!(muted(std::slice::from_ref(&by_id), other, org, "x", t));
         assert!(!muted(&[by_id], other, Uuid::from_u128(8), "x", t));
         assert!(!muted(&[], device, org, "acme", t));
     }

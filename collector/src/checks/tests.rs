@@ -11,13 +11,16 @@ use std::time::Duration;
 use tokio::time::Instant;
 use uuid::Uuid;
 
-/// Records every run: (device, check, when); each run takes 100 ms.
+/// Every run: (device, check, when).
+type Calls = Arc<Mutex<Vec<(Uuid, &'static str, Instant)>>>;
+
+/// Records every run; each run takes 100 ms.
 #[derive(Debug)]
 struct Fake {
     metric: &'static str,
     running: Arc<AtomicUsize>,
     max: Arc<AtomicUsize>,
-    calls: Arc<Mutex<Vec<(Uuid, &'static str, Instant)>>>,
+    calls: Calls,
 }
 
 impl Check for Fake {
@@ -85,7 +88,7 @@ struct World {
     runner: Arc<Runner>,
     sink: Arc<Sink>,
     max: Arc<AtomicUsize>,
-    calls: Arc<Mutex<Vec<(Uuid, &'static str, Instant)>>>,
+    calls: Calls,
     devices: Vec<Uuid>,
 }
 
