@@ -1,7 +1,7 @@
 //! `edgemon-collector serve`: open the stores, start the ingest worker, serve HTTP, and shut
 //! down gracefully (stop accepting, drain the queue, close the stores) on SIGINT/SIGTERM.
 
-use crate::alerts::deliver::Dispatcher;
+use crate::alerts::deliver::{Dispatcher, Email};
 use crate::alerts::store::AlertStore;
 use crate::alerts::{Alerts, Settings};
 use crate::checks::runner::Runner;
@@ -173,10 +173,23 @@ pub async fn serve(
         None
     };
     let (stop_delivery, delivery_stopped) = tokio::sync::oneshot::channel::<()>();
-    let delivery = match (&stores.alerts, config.alerts.webhooks.is_empty()) {
-        (Some(alerts), false) => {
+    let email = match &config.alerts.smtp {
+        Some(smtp) if !config.alerts.emails.is_empty() => Some(Email {
+            transport: smtp
+                .transport()
+                .map_err(|e| anyhow::anyhow!("alerts.smtp: {e}"))?,
+            from: smtp.from.clone(),
+            recipients: config.alerts.emails.clone(),
+            retries: 3,
+        }),
+        _ => None,
+    };
+    let channels = !config.alerts.webhooks.is_empty() || email.is_some();
+    let delivery = match (&stores.alerts, channels) {
+        (Some(alerts), true) => {
             let dispatcher = Dispatcher::new(
                 config.alerts.webhooks.clone(),
+                email,
                 config.alerts.rate_limit_per_hour,
                 stores.registry.clone(),
                 Arc::new(crate::registry::now_us),

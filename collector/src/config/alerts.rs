@@ -2,6 +2,7 @@
 
 use super::Duration;
 use crate::alerts::deliver::WebhookSpec;
+use crate::alerts::deliver::email::{EmailSpec, SmtpSpec};
 use crate::alerts::maintenance::WindowSpec;
 use crate::alerts::{Catalog, MetricSpec, Status};
 use serde::Deserialize;
@@ -37,7 +38,11 @@ pub struct Alerts {
     pub maintenance: Vec<WindowSpec>,
     /// One webhook per organization.
     pub webhooks: Vec<WebhookSpec>,
-    /// Deliveries per organization per hour, at most (0: unlimited).
+    /// The SMTP server for e-mail notifications.
+    pub smtp: Option<SmtpSpec>,
+    /// Each organization's e-mail recipients (needs `smtp`).
+    pub emails: Vec<EmailSpec>,
+    /// Deliveries per organization per hour and channel, at most (0: unlimited).
     pub rate_limit_per_hour: u32,
 }
 
@@ -56,6 +61,8 @@ impl Default for Alerts {
             metrics: BTreeMap::new(),
             maintenance: Vec::new(),
             webhooks: Vec::new(),
+            smtp: None,
+            emails: Vec::new(),
             rate_limit_per_hour: 60,
         }
     }
@@ -107,6 +114,16 @@ impl Alerts {
         for (i, w) in self.webhooks.iter().enumerate() {
             w.check()
                 .map_err(|e| format!("option `alerts.webhooks[{i}]`: {e}"))?;
+        }
+        if let Some(smtp) = &self.smtp {
+            smtp.check()
+                .map_err(|e| format!("option `alerts.smtp`: {e}"))?;
+        } else if !self.emails.is_empty() {
+            return Err("option `alerts.emails` needs `alerts.smtp`".into());
+        }
+        for (i, e) in self.emails.iter().enumerate() {
+            e.check()
+                .map_err(|m| format!("option `alerts.emails[{i}]`: {m}"))?;
         }
         if self.backlog.as_secs() == 0 {
             return Err("option `alerts.backlog` must be at least 1s".into());

@@ -1,7 +1,8 @@
-//! Delivery of stored notifications to each organization's channels (today: a signed
-//! webhook), with a per-organization rate limit. Muted notifications (maintenance) never
+//! Delivery of stored notifications to each organization's channels (a signed webhook,
+//! e-mail over SMTP), each channel with a per-organization rate limit. Muted notifications (maintenance) never
 //! get here. Runs as one task fed by [`super::Alerts::deliveries`].
 
+pub mod email;
 pub mod ratelimit;
 pub mod webhook;
 
@@ -62,10 +63,30 @@ pub struct DeliveryStats {
     pub rate_limited: AtomicU64,
 }
 
-/// Delivers notifications.
+/// E-mail: the transport and each organization's recipients.
+pub struct Email {
+    pub transport: lettre::AsyncSmtpTransport<lettre::Tokio1Executor>,
+    pub from: String,
+    pub recipients: Vec<email::EmailSpec>,
+    /// Attempts after the first failure.
+    pub retries: u32,
+}
+
+impl std::fmt::Debug for Email {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Email")
+            .field("from", &self.from)
+            .field("recipients", &self.recipients)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Delivers notifications, each channel with its own per-organization rate limit.
 pub struct Dispatcher {
     webhooks: Vec<WebhookSpec>,
-    limiter: ratelimit::Limiter,
+    email: Option<Email>,
+    webhook_limiter: ratelimit::Limiter,
+    email_limiter: ratelimit::Limiter,
     registry: Arc<Registry>,
     clock: crate::checks::runner::Clock,
     pub stats: Arc<DeliveryStats>,
@@ -77,9 +98,37 @@ impl std::fmt::Debug for Dispatcher {
     }
 }
 
+/// Whether `spec_org` (an id or a slug) names `org`.
+fn names(spec_org: &str, org: Uuid, slug: Option<&str>) -> bool {
+    slug == Some(spec_org) || Uuid::parse_str(spec_org).is_ok_and(|id| id == org)
+}
+
+/// Run `attempt` until it succeeds, at most `retries` more times, with backoff.
+async fn with_retries<F, Fut>(retries: u32, what: &str, mut attempt: F) -> Result<(), String>
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Result<(), String>>,
+{
+    let mut delay = std::time::Duration::from_secs(1);
+    let mut n = 0;
+    loop {
+        match attempt().await {
+            Ok(()) => return Ok(()),
+            Err(e) if n < retries => {
+                tracing::warn!(error = %e, attempt = n, channel = what, "delivery failed; retrying");
+                tokio::time::sleep(delay).await;
+                delay *= 2;
+                n += 1;
+            }
+            Err(e) => return Err(e),
+        }
+    }
+}
+
 impl Dispatcher {
     pub fn new(
         webhooks: Vec<WebhookSpec>,
+        email: Option<Email>,
         per_org_per_hour: u32,
         registry: Arc<Registry>,
         clock: crate::checks::runner::Clock,
@@ -87,60 +136,85 @@ impl Dispatcher {
     ) -> Dispatcher {
         Dispatcher {
             webhooks,
-            limiter: ratelimit::Limiter::new(per_org_per_hour),
+            email,
+            webhook_limiter: ratelimit::Limiter::new(per_org_per_hour),
+            email_limiter: ratelimit::Limiter::new(per_org_per_hour),
             registry,
             clock,
             stats,
         }
     }
 
-    fn webhook_of(&self, org: Uuid) -> Option<WebhookSpec> {
-        let slug = self.registry.org(org).ok().flatten().map(|o| o.slug);
-        self.webhooks
-            .iter()
-            .find(|w| {
-                slug.as_deref() == Some(w.org.as_str())
-                    || Uuid::parse_str(&w.org).is_ok_and(|id| id == org)
-            })
-            .cloned()
+    fn count(&self, result: Result<(), String>, channel: &str, id: u64) {
+        match result {
+            Ok(()) => {
+                self.stats.delivered.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(e) => {
+                self.stats.failed.fetch_add(1, Ordering::Relaxed);
+                tracing::error!(error = %e, id, channel, "delivery failed; giving up");
+            }
+        }
     }
 
-    /// Deliver one notification (rate limit, then up to `retries` retries, or none when
-    /// `last_chance`: at shutdown).
+    fn limited(&self, org: Uuid, id: u64, channel: &str) {
+        self.stats.rate_limited.fetch_add(1, Ordering::Relaxed);
+        tracing::warn!(%org, id, channel, "notification not delivered: organization over its rate limit");
+    }
+
+    /// Deliver one notification to every channel of its organization (rate limit, then up
+    /// to `retries` retries, or none when `last_chance`: at shutdown).
     pub async fn deliver(&mut self, n: Notification, last_chance: bool) {
-        let Some(hook) = self.webhook_of(n.org) else {
-            return;
-        };
-        if !self.limiter.allow(n.org, (self.clock)()) {
-            self.stats.rate_limited.fetch_add(1, Ordering::Relaxed);
-            tracing::warn!(org = %n.org, id = n.id, "notification not delivered: organization over its rate limit");
-            return;
+        let slug = self.registry.org(n.org).ok().flatten().map(|o| o.slug);
+        let now = (self.clock)();
+        let hook = self
+            .webhooks
+            .iter()
+            .find(|w| names(&w.org, n.org, slug.as_deref()))
+            .cloned();
+        if let Some(hook) = hook {
+            if self.webhook_limiter.allow(n.org, now) {
+                let body = webhook::body(&n);
+                let event = n.kind_name();
+                let retries = if last_chance { 0 } else { hook.retries };
+                let result = with_retries(retries, "webhook", || {
+                    let (h, b, e) = (hook.clone(), body.clone(), event.clone());
+                    async move {
+                        tokio::task::spawn_blocking(move || {
+                            webhook::post(&h.url, h.secret.as_bytes(), &e, &b, h.timeout.std())
+                        })
+                        .await
+                        .expect("webhook task panicked")
+                        .map_err(|e| e.to_string())
+                    }
+                })
+                .await;
+                self.count(result, "webhook", n.id);
+            } else {
+                self.limited(n.org, n.id, "webhook");
+            }
         }
-        let body = webhook::body(&n);
-        let event = n.kind_name();
-        let mut delay = std::time::Duration::from_secs(1);
-        let retries = if last_chance { 0 } else { hook.retries };
-        for attempt in 0..=retries {
-            let (h, b, e) = (hook.clone(), body.clone(), event.clone());
-            let result = tokio::task::spawn_blocking(move || {
-                webhook::post(&h.url, h.secret.as_bytes(), &e, &b, h.timeout.std())
-            })
-            .await
-            .expect("webhook task panicked");
-            match result {
-                Ok(()) => {
-                    self.stats.delivered.fetch_add(1, Ordering::Relaxed);
-                    return;
-                }
-                Err(e) if attempt < retries => {
-                    tracing::warn!(error = %e, attempt, "webhook failed; retrying");
-                    tokio::time::sleep(delay).await;
-                    delay *= 2;
-                }
-                Err(e) => {
-                    self.stats.failed.fetch_add(1, Ordering::Relaxed);
-                    tracing::error!(error = %e, id = n.id, "webhook failed; giving up");
-                }
+        let to = self.email.as_ref().and_then(|e| {
+            e.recipients
+                .iter()
+                .find(|r| names(&r.org, n.org, slug.as_deref()))
+                .map(|r| r.to.clone())
+        });
+        if let (Some(email), Some(to)) = (&self.email, to) {
+            if self.email_limiter.allow(n.org, now) {
+                let retries = if last_chance { 0 } else { email.retries };
+                let result = match email::message(&email.from, &to, &n) {
+                    Ok(message) => {
+                        with_retries(retries, "email", || {
+                            email::send(&email.transport, message.clone())
+                        })
+                        .await
+                    }
+                    Err(e) => Err(e),
+                };
+                self.count(result, "email", n.id);
+            } else {
+                self.limited(n.org, n.id, "email");
             }
         }
     }

@@ -1,5 +1,6 @@
-//! Webhook delivery end to end: a real collector, a local HTTP receiver started by the
-//! test, two organizations of which one is in a maintenance window.
+//! Notification delivery end to end: a real collector, a local HTTP receiver and a real
+//! SMTP server (Debian's aiosmtpd, see scripts/deps) started by the test, two
+//! organizations of which one is in a maintenance window.
 
 use edgemon_collector::alerts::deliver::webhook::sign;
 use edgemon_tests::collector::{Collector, fields};
@@ -7,6 +8,7 @@ use edgemon_tests::http::request;
 use edgemon_tests::workspace_root;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
 use std::sync::mpsc;
 use std::time::Duration;
 
@@ -55,6 +57,70 @@ fn receiver() -> (String, mpsc::Receiver<Received>) {
     (url, rx)
 }
 
+/// A running aiosmtpd that prints every message it receives; the messages arrive on the
+/// channel. Killed on drop.
+struct SmtpSink {
+    child: Child,
+    port: u16,
+    messages: mpsc::Receiver<String>,
+}
+
+impl SmtpSink {
+    fn start() -> SmtpSink {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut child = Command::new("/usr/bin/python3")
+            .args([
+                "-u",
+                "-m",
+                "aiosmtpd",
+                "-n",
+                "-c",
+                "aiosmtpd.handlers.Debugging",
+            ])
+            .args(["-l", &format!("127.0.0.1:{port}")])
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("aiosmtpd (install with scripts/deps)");
+        let stdout = child.stdout.take().unwrap();
+        let (tx, messages) = mpsc::channel();
+        std::thread::spawn(move || {
+            let mut current = String::new();
+            for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+                if line.contains("END MESSAGE") {
+                    let _ = tx.send(std::mem::take(&mut current));
+                } else {
+                    current.push_str(&line);
+                    current.push('\n');
+                }
+            }
+        });
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "aiosmtpd did not start"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        SmtpSink {
+            child,
+            port,
+            messages,
+        }
+    }
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
 fn hot_sample() -> Vec<u8> {
     let path = workspace_root().join("examples/payloads/router-ok.json");
     let mut doc: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
@@ -63,8 +129,9 @@ fn hot_sample() -> Vec<u8> {
 }
 
 #[test]
-fn problems_are_delivered_signed_and_retried_but_muted_in_maintenance() {
+fn problems_are_delivered_by_webhook_and_email_but_muted_in_maintenance() {
     let (url, received) = receiver();
+    let smtp = SmtpSink::start();
     let mut c = Collector::new();
     c.cli(&["org", "add", "Acme", "--slug", "acme"]);
     c.cli(&["org", "add", "Quiet", "--slug", "quiet"]);
@@ -88,6 +155,18 @@ fn problems_are_delivered_signed_and_retried_but_muted_in_maintenance() {
                 "[{{org = \"acme\", url = \"{url}\", secret = \"{SECRET}\"}}, \
                  {{org = \"quiet\", url = \"{url}\", secret = \"{SECRET}\"}}]"
             ),
+        )
+        .env(
+            "EDGEMON__ALERTS__SMTP",
+            &format!(
+                "{{host = \"127.0.0.1\", port = {}, tls = \"none\", from = \"edgemon@example.net\"}}",
+                smtp.port
+            ),
+        )
+        .env(
+            "EDGEMON__ALERTS__EMAILS",
+            "[{org = \"acme\", to = [\"noc@acme.example\"]}, \
+             {org = \"quiet\", to = [\"noc@quiet.example\"]}]",
         )
         .env(
             "EDGEMON__ALERTS__MAINTENANCE",
@@ -133,11 +212,33 @@ fn problems_are_delivered_signed_and_retried_but_muted_in_maintenance() {
         "[edgemon] PROBLEM: loud is experiencing a peak in CPU usage"
     );
 
+    // Quoted-printable body: undo the soft line breaks.
+    let mail = smtp
+        .messages
+        .recv_timeout(wait)
+        .expect("an e-mail")
+        .replace("=\n", "");
+    assert!(
+        mail.contains("Subject: [edgemon] PROBLEM: loud is experiencing a peak in CPU usage"),
+        "{mail}"
+    );
+    assert!(mail.contains("To: noc@acme.example"), "{mail}");
+    assert!(mail.contains("From: edgemon@example.net"), "{mail}");
+    let link = format!(
+        "The device [loud](http://localhost:8000/devices/{})",
+        loud["id"]
+    );
+    assert!(mail.contains(&link), "{mail}");
+
     // Stopping delivers whatever is still queued: nothing may come for the muted device.
     assert!(c.stop().success());
     assert!(
         received.try_recv().is_err(),
         "the muted notification was delivered"
+    );
+    assert!(
+        smtp.messages.try_recv().is_err(),
+        "the muted notification was e-mailed"
     );
 
     let listed = c.cli(&["notifications", "list"]);
