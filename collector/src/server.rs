@@ -122,6 +122,65 @@ pub async fn close_tsdb(store: Arc<EmbeddedStore>) {
     }
 }
 
+type Task = Option<tokio::task::JoinHandle<()>>;
+
+/// The check schedule, when `checks.enabled`.
+fn start_checks(
+    config: &Config,
+    stores: &Stores,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<Task> {
+    if !config.checks.enabled {
+        return Ok(None);
+    }
+    let runner = check_runner(config, stores)?;
+    let recovery = stores.alerts.as_ref().and_then(|a| a.recovery_channel());
+    let plan = Plan {
+        interval: config.checks.interval.std(),
+        jitter: config.checks.jitter.std(),
+        critical: config.alerts.critical_metrics.clone(),
+    };
+    Ok(Some(tokio::spawn(schedule::run(
+        runner, plan, recovery, stop,
+    ))))
+}
+
+/// The notification delivery task, when a channel is configured.
+fn start_delivery(
+    config: &Config,
+    stores: &Stores,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<Task> {
+    let email = match &config.alerts.smtp {
+        Some(smtp) if !config.alerts.emails.is_empty() => Some(Email {
+            transport: smtp
+                .transport()
+                .map_err(|e| anyhow::anyhow!("alerts.smtp: {e}"))?,
+            from: smtp.from.clone(),
+            recipients: config.alerts.emails.clone(),
+            retries: 3,
+        }),
+        _ => None,
+    };
+    let Some(alerts) = &stores.alerts else {
+        return Ok(None);
+    };
+    if config.alerts.webhooks.is_empty() && email.is_none() {
+        return Ok(None);
+    }
+    let dispatcher = Dispatcher::new(
+        config.alerts.webhooks.clone(),
+        email,
+        config.alerts.rate_limit_per_hour,
+        stores.registry.clone(),
+        Arc::new(crate::registry::now_us),
+        alerts.delivery_stats.clone(),
+    );
+    Ok(alerts
+        .deliveries()
+        .map(|rx| tokio::spawn(dispatcher.run(rx, stop))))
+}
+
 /// Run the collector until `shutdown` resolves. `on_ready` gets the bound address (the
 /// configured port may be 0).
 pub async fn serve(
@@ -158,51 +217,13 @@ pub async fn serve(
         config.ingest.batch_max,
     );
     let (stop_checks, checks_stopped) = tokio::sync::oneshot::channel::<()>();
-    let schedule = if config.checks.enabled {
-        let runner = check_runner(&config, &stores)?;
-        let recovery = stores.alerts.as_ref().and_then(|a| a.recovery_channel());
-        let plan = Plan {
-            interval: config.checks.interval.std(),
-            jitter: config.checks.jitter.std(),
-            critical: config.alerts.critical_metrics.clone(),
-        };
-        Some(tokio::spawn(schedule::run(runner, plan, recovery, async {
-            let _ = checks_stopped.await;
-        })))
-    } else {
-        None
-    };
+    let schedule = start_checks(&config, &stores, async {
+        let _ = checks_stopped.await;
+    })?;
     let (stop_delivery, delivery_stopped) = tokio::sync::oneshot::channel::<()>();
-    let email = match &config.alerts.smtp {
-        Some(smtp) if !config.alerts.emails.is_empty() => Some(Email {
-            transport: smtp
-                .transport()
-                .map_err(|e| anyhow::anyhow!("alerts.smtp: {e}"))?,
-            from: smtp.from.clone(),
-            recipients: config.alerts.emails.clone(),
-            retries: 3,
-        }),
-        _ => None,
-    };
-    let channels = !config.alerts.webhooks.is_empty() || email.is_some();
-    let delivery = match (&stores.alerts, channels) {
-        (Some(alerts), true) => {
-            let dispatcher = Dispatcher::new(
-                config.alerts.webhooks.clone(),
-                email,
-                config.alerts.rate_limit_per_hour,
-                stores.registry.clone(),
-                Arc::new(crate::registry::now_us),
-                alerts.delivery_stats.clone(),
-            );
-            alerts.deliveries().map(|rx| {
-                tokio::spawn(dispatcher.run(rx, async {
-                    let _ = delivery_stopped.await;
-                }))
-            })
-        }
-        _ => None,
-    };
+    let delivery = start_delivery(&config, &stores, async {
+        let _ = delivery_stopped.await;
+    })?;
     let state = AppState {
         registry: stores.registry.clone(),
         pipeline,

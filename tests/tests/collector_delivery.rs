@@ -129,6 +129,7 @@ fn hot_sample() -> Vec<u8> {
 }
 
 #[test]
+#[allow(clippy::too_many_lines)] // one scenario: both channels, then the muted organization
 fn problems_are_delivered_by_webhook_and_email_but_muted_in_maintenance() {
     let (url, received) = receiver();
     let smtp = SmtpSink::start();
