@@ -14,6 +14,7 @@ pub mod data_collected;
 pub mod ping;
 pub mod runner;
 pub mod schedule;
+pub mod wifi_clients;
 
 use crate::alerts::Status;
 use crate::registry::Device;
@@ -78,6 +79,16 @@ pub fn from_config(
     let mut checks: Vec<Arc<dyn Check>> = Vec::new();
     if config.ping.enabled {
         checks.push(Arc::new(ping::Ping::new(ping::Params::from(&config.ping))?));
+    }
+    if config.wifi_clients.enabled {
+        let us = |d: crate::config::Duration| {
+            i64::try_from(d.as_secs()).unwrap_or(i64::MAX / 1_000_000) * 1_000_000
+        };
+        checks.push(Arc::new(wifi_clients::WifiClients::new(
+            tsdb.clone(),
+            us(config.wifi_clients.min_interval),
+            us(config.wifi_clients.max_interval),
+        )));
     }
     if config.data_collected.enabled {
         checks.push(Arc::new(data_collected::DataCollected::new(

@@ -205,6 +205,27 @@ impl Check for Ping {
     }
 }
 
+/// A device with no addresses, for tests of checks.
+#[cfg(test)]
+pub(crate) fn tests_device() -> Device {
+    Device {
+        id: uuid::Uuid::from_u128(1),
+        org: uuid::Uuid::from_u128(2),
+        name: "d".into(),
+        mac: String::new(),
+        key_hash: [0; 32],
+        model: String::new(),
+        os: String::new(),
+        system: String::new(),
+        hardware_id: String::new(),
+        last_ip: None,
+        management_ip: None,
+        location: None,
+        active: true,
+        created_us: 0,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -229,22 +250,10 @@ mod tests {
     }
 
     fn device(management: Option<&str>, last: Option<&str>) -> Device {
-        Device {
-            id: uuid::Uuid::from_u128(1),
-            org: uuid::Uuid::from_u128(2),
-            name: "d".into(),
-            mac: String::new(),
-            key_hash: [0; 32],
-            model: String::new(),
-            os: String::new(),
-            system: String::new(),
-            hardware_id: String::new(),
-            last_ip: last.map(str::to_owned),
-            management_ip: management.map(str::to_owned),
-            location: None,
-            active: true,
-            created_us: 0,
-        }
+        let mut d = tests_device();
+        d.last_ip = last.map(str::to_owned);
+        d.management_ip = management.map(str::to_owned);
+        d
     }
 
     #[test]
@@ -255,6 +264,7 @@ mod tests {
         assert_eq!(address(&last, true), None);
         assert_eq!(address(&last, false), Some("192.0.2.7".parse().unwrap()));
         assert_eq!(address(&device(Some("nonsense"), None), false), None);
+        assert_eq!(address(&device(None, None), false), None);
         assert_eq!(
             address(&device(Some("fd00::1"), None), true),
             Some("fd00::1".parse().unwrap())

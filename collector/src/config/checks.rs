@@ -17,6 +17,28 @@ pub struct Checks {
     pub concurrency: usize,
     pub ping: Ping,
     pub data_collected: DataCollected,
+    pub wifi_clients: WifiClients,
+}
+
+/// The wifi_clients check (off by default, as in the reference).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct WifiClients {
+    pub enabled: bool,
+    /// Window of `wifi_clients_min` (distinct clients seen).
+    pub min_interval: Duration,
+    /// Window of `wifi_clients_max`.
+    pub max_interval: Duration,
+}
+
+impl Default for WifiClients {
+    fn default() -> Self {
+        WifiClients {
+            enabled: false,
+            min_interval: Duration::from_secs(4320 * 60),
+            max_interval: Duration::from_secs(300),
+        }
+    }
 }
 
 impl Default for Checks {
@@ -28,6 +50,7 @@ impl Default for Checks {
             concurrency: 64,
             ping: Ping::default(),
             data_collected: DataCollected::default(),
+            wifi_clients: WifiClients::default(),
         }
     }
 }
@@ -105,6 +128,14 @@ impl Checks {
         }
         if self.jitter > self.interval {
             return Err("option `checks.jitter` must not be longer than `checks.interval`".into());
+        }
+        if self.wifi_clients.min_interval.as_secs() == 0
+            || self.wifi_clients.max_interval.as_secs() == 0
+        {
+            return Err(
+                "options `checks.wifi_clients.min_interval` and `max_interval` must be at least 1s"
+                    .into(),
+            );
         }
         if self.data_collected.interval.as_secs() == 0 {
             return Err("option `checks.data_collected.interval` must be at least 1s".into());
