@@ -161,7 +161,9 @@ impl std::fmt::Debug for Alerts {
 }
 
 impl Alerts {
-    /// Load the persisted state from `store`.
+    /// Load the persisted state from `store` and reconcile it with the registry: a
+    /// deactivated device is `deactivated`; a device active again, or of a disabled
+    /// organization, is `unknown` with its metrics' flags reset (the reference).
     pub fn new(
         catalog: Catalog,
         settings: Settings,
@@ -182,6 +184,10 @@ impl Alerts {
                 .or_default()
                 .overrides
                 .insert(metric, o);
+        }
+        let changes = reconcile(&mut devices, &registry);
+        if !changes.is_empty() {
+            store.apply(changes)?;
         }
         Ok(Alerts {
             catalog,
@@ -223,7 +229,8 @@ impl Alerts {
             .map_or(Status::Unknown, |d| d.status)
     }
 
-    /// How many devices are in each status (devices never evaluated are not counted).
+    /// How many devices are in each status (devices registered after the start and never
+    /// evaluated are not counted).
     pub async fn status_counts(&self) -> BTreeMap<&'static str, u64> {
         let mut out: BTreeMap<&'static str, u64> =
             Status::ALL.iter().map(|s| (s.as_str(), 0)).collect();
@@ -462,6 +469,38 @@ impl Alerts {
         }
         out
     }
+}
+
+/// The statuses the registry implies (see [`Alerts::new`]).
+fn reconcile(devices: &mut HashMap<Uuid, Device>, registry: &Registry) -> Changes {
+    let mut changes = Changes::default();
+    let (Ok(registered), Ok(orgs)) = (registry.devices(None), registry.orgs()) else {
+        tracing::warn!("cannot read the registry; health statuses not reconciled");
+        return changes;
+    };
+    for r in registered {
+        let org_active = orgs.iter().any(|o| o.id == r.org && o.active);
+        let d = devices.entry(r.id).or_default();
+        let target = if !r.active {
+            Status::Deactivated
+        } else if d.status == Status::Deactivated || (!org_active && d.status != Status::Unknown) {
+            Status::Unknown
+        } else {
+            continue;
+        };
+        if d.status == target {
+            continue;
+        }
+        d.status = target;
+        if target == Status::Unknown {
+            for (id, state) in &mut d.metrics {
+                state.reset();
+                changes.states.push((r.id, id.clone(), state.clone()));
+            }
+        }
+        changes.health.push((r.id, target));
+    }
+    changes
 }
 
 fn clear_management_ip(registry: &Registry, device: Uuid) {

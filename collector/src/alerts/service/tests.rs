@@ -295,3 +295,59 @@ async fn a_critical_device_that_speaks_is_reported_for_recovery_checks() {
         .await;
     assert_eq!(rx.try_recv().unwrap(), f.device);
 }
+
+#[tokio::test]
+async fn deactivation_and_reactivation_as_the_reference() {
+    let f = fixture();
+    f.at(0, "disk", "used_disk", 95.0).await;
+    assert_eq!(f.alerts.status(f.device).await, Status::Problem);
+    let path = f.dir.path().join("alerts.redb");
+    let Fixture {
+        alerts,
+        registry,
+        device,
+        dir: _dir,
+        ..
+    } = f;
+    drop(alerts);
+    let restart = |registry: Arc<Registry>| {
+        let store = AlertStore::open(&path).unwrap();
+        Alerts::new(Catalog::defaults(), settings(), registry, store).unwrap()
+    };
+    registry.set_device_active(device, false).unwrap();
+    let alerts = restart(registry.clone());
+    assert_eq!(alerts.status(device).await, Status::Deactivated);
+    let t = T0 + MIN;
+    alerts
+        .observe(&[point(device, "disk", "used_disk", 5.0, t)], t, true, true)
+        .await;
+    assert_eq!(
+        alerts.status(device).await,
+        Status::Deactivated,
+        "stays until reactivated"
+    );
+    drop(alerts);
+    registry.set_device_active(device, true).unwrap();
+    let alerts = restart(registry.clone());
+    assert_eq!(alerts.status(device).await, Status::Unknown);
+    let t = T0 + 2 * MIN;
+    let n = alerts
+        .observe(
+            &[point(device, "disk", "used_disk", 95.0, t)],
+            t,
+            true,
+            true,
+        )
+        .await;
+    assert!(
+        n[0].kind_name() == "disk_problem",
+        "flags were reset: a first value in problem notifies"
+    );
+    drop(alerts);
+    let alerts = restart(registry);
+    assert_eq!(
+        alerts.status(device).await,
+        Status::Problem,
+        "nothing to reconcile"
+    );
+}
