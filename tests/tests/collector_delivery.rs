@@ -66,7 +66,8 @@ struct SmtpSink {
 }
 
 impl SmtpSink {
-    fn start() -> SmtpSink {
+    /// `extra`: more aiosmtpd options (`--tlscert`, `--tlskey`).
+    fn start(extra: &[&str]) -> SmtpSink {
         let port = TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
@@ -82,6 +83,7 @@ impl SmtpSink {
                 "aiosmtpd.handlers.Debugging",
             ])
             .args(["-l", &format!("127.0.0.1:{port}")])
+            .args(extra)
             .stdout(Stdio::piped())
             .spawn()
             .expect("aiosmtpd (install with scripts/deps)");
@@ -132,7 +134,7 @@ fn hot_sample() -> Vec<u8> {
 #[allow(clippy::too_many_lines)] // one scenario: both channels, then the muted organization
 fn problems_are_delivered_by_webhook_and_email_but_muted_in_maintenance() {
     let (url, received) = receiver();
-    let smtp = SmtpSink::start();
+    let smtp = SmtpSink::start(&[]);
     let mut c = Collector::new();
     c.cli(&["org", "add", "Acme", "--slug", "acme"]);
     c.cli(&["org", "add", "Quiet", "--slug", "quiet"]);
@@ -252,4 +254,92 @@ fn problems_are_delivered_by_webhook_and_email_but_muted_in_maintenance() {
     };
     assert_eq!(muted(&quiet["id"]).as_deref(), Some("true"), "{listed}");
     assert_eq!(muted(&loud["id"]).as_deref(), Some("false"), "{listed}");
+}
+
+/// `openssl <args>` in `dir` (arguments split on spaces).
+fn openssl(dir: &std::path::Path, args: &str) {
+    let out = Command::new("openssl")
+        .args(args.split(' '))
+        .current_dir(dir)
+        .output()
+        .expect("openssl");
+    assert!(
+        out.status.success(),
+        "openssl {args}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// A CA (`ca.pem`) and a certificate for localhost signed by it (`server.pem`,
+/// `server.key`) in `d`.
+fn make_pki(d: &std::path::Path) {
+    std::fs::write(
+        d.join("san.ext"),
+        "subjectAltName=DNS:localhost,IP:127.0.0.1\n",
+    )
+    .unwrap();
+    openssl(
+        d,
+        "req -x509 -newkey rsa:2048 -nodes -keyout ca.key -out ca.pem -days 2 -subj /CN=edgemon-test-ca",
+    );
+    openssl(
+        d,
+        "req -newkey rsa:2048 -nodes -keyout server.key -out server.csr -subj /CN=localhost",
+    );
+    openssl(
+        d,
+        "x509 -req -in server.csr -CA ca.pem -CAkey ca.key -CAcreateserial -out server.pem -days 2 -extfile san.ext",
+    );
+}
+
+#[test]
+fn email_over_starttls_to_a_server_with_a_private_ca() {
+    let pki = tempfile::tempdir().unwrap();
+    let d = pki.path();
+    make_pki(d);
+    // aiosmtpd refuses mail until the client has started TLS (its default `requiretls`).
+    let cert = d.join("server.pem");
+    let key = d.join("server.key");
+    let smtp = SmtpSink::start(&[
+        "--tlscert",
+        cert.to_str().unwrap(),
+        "--tlskey",
+        key.to_str().unwrap(),
+    ]);
+
+    let mut c = Collector::new();
+    c.cli(&["org", "add", "Acme", "--slug", "acme"]);
+    let dev = fields(&c.cli(&["device", "add", "--org", "acme", "--name", "tls-ap"]));
+    c.env("EDGEMON__ALERTS__METRICS__CPU__TOLERANCE", "0s")
+        .env(
+            "EDGEMON__ALERTS__SMTP",
+            &format!(
+                "{{host = \"localhost\", port = {}, tls = \"starttls\", from = \"edgemon@example.net\", ca_file = \"{}\"}}",
+                smtp.port,
+                d.join("ca.pem").display()
+            ),
+        )
+        .env("EDGEMON__ALERTS__EMAILS", "[{org = \"acme\", to = [\"noc@acme.example\"]}]");
+    let addr = c.start();
+    let path = format!(
+        "/api/v1/monitoring/device/{}/?key={}",
+        dev["id"], dev["key"]
+    );
+    let r = request(
+        addr,
+        "POST",
+        &path,
+        &[("Content-Type", "application/json")],
+        &hot_sample(),
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let mail = smtp
+        .messages
+        .recv_timeout(Duration::from_secs(30))
+        .expect("an e-mail over STARTTLS");
+    assert!(
+        mail.contains("Subject: [edgemon] PROBLEM: tls-ap is experiencing a peak in CPU usage"),
+        "{mail}"
+    );
+    assert!(c.stop().success());
 }

@@ -5,6 +5,7 @@ use super::super::notification::Notification;
 use crate::config::Duration;
 use lettre::message::Mailbox;
 use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls as SmtpTls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use serde::Deserialize;
 
@@ -36,6 +37,9 @@ pub struct SmtpSpec {
     /// Limit of one attempt.
     #[serde(default = "default_timeout")]
     pub timeout: Duration,
+    /// PEM file of a certificate authority to trust for the server's certificate (a
+    /// private CA), added to the public roots.
+    pub ca_file: Option<std::path::PathBuf>,
 }
 
 fn default_tls() -> Tls {
@@ -68,11 +72,29 @@ impl SmtpSpec {
 
     /// The transport (no connection yet).
     pub fn transport(&self) -> Result<AsyncSmtpTransport<Tokio1Executor>, String> {
-        let mut builder = match self.tls {
-            Tls::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&self.host),
-            Tls::Starttls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&self.host)
-                .map_err(|e| e.to_string())?,
-            Tls::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&self.host)
+        let mut builder = match (self.tls, &self.ca_file) {
+            (Tls::Starttls | Tls::Tls, Some(ca)) => {
+                let pem = std::fs::read(ca)
+                    .map_err(|e| format!("cannot read `ca_file` {}: {e}", ca.display()))?;
+                let cert = Certificate::from_pem(&pem)
+                    .map_err(|e| format!("`ca_file` {}: {e}", ca.display()))?;
+                let params = TlsParameters::builder(self.host.clone())
+                    .add_root_certificate(cert)
+                    .build_rustls()
+                    .map_err(|e| e.to_string())?;
+                let mode = if self.tls == Tls::Tls {
+                    SmtpTls::Wrapper(params)
+                } else {
+                    SmtpTls::Required(params)
+                };
+                AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&self.host).tls(mode)
+            }
+            (Tls::None, _) => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&self.host),
+            (Tls::Starttls, None) => {
+                AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&self.host)
+                    .map_err(|e| e.to_string())?
+            }
+            (Tls::Tls, None) => AsyncSmtpTransport::<Tokio1Executor>::relay(&self.host)
                 .map_err(|e| e.to_string())?,
         };
         let port = self.port.unwrap_or(match self.tls {
@@ -169,6 +191,7 @@ mod tests {
             password: None,
             from: from.into(),
             timeout: Duration::from_secs(5),
+            ca_file: None,
         };
         assert!(spec("noc@example.net", None).check().is_ok());
         assert!(spec("nope", None).check().unwrap_err().contains("`from`"));
