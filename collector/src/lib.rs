@@ -6,7 +6,9 @@
 
 #![forbid(unsafe_code)]
 
+pub mod alerts;
 pub mod charts;
+pub mod checks;
 pub mod config;
 pub mod derive;
 pub mod http;

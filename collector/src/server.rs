@@ -1,6 +1,11 @@
 //! `edgemon-collector serve`: open the stores, start the ingest worker, serve HTTP, and shut
 //! down gracefully (stop accepting, drain the queue, close the stores) on SIGINT/SIGTERM.
 
+use crate::alerts::deliver::{Dispatcher, Email};
+use crate::alerts::store::AlertStore;
+use crate::alerts::{Alerts, Settings};
+use crate::checks::runner::Runner;
+use crate::checks::schedule::{self, Plan};
 use crate::config::{Config, LogFormat, LogLevel};
 use crate::http::{AppState, router};
 use crate::ingest::{self, Processor};
@@ -38,6 +43,8 @@ pub struct Stores {
     pub registry: Arc<Registry>,
     pub embedded: Arc<EmbeddedStore>,
     pub sessions: Arc<SessionStore>,
+    /// Alerts and health (`None` when `alerts.enabled` is false).
+    pub alerts: Option<Arc<Alerts>>,
 }
 
 /// Open the registry and the time-series store under `config.data_dir`.
@@ -48,11 +55,32 @@ pub fn open_stores(config: &Config) -> anyhow::Result<Stores> {
         .context("cannot open the registry (is another collector using this data_dir?)")?;
     let embedded = open_tsdb(config)?;
     let sessions = SessionStore::open(&config.data_dir.join("sessions.redb"))?;
+    let registry = Arc::new(registry);
+    let alerts = open_alerts(config, &registry)?;
     Ok(Stores {
-        registry: Arc::new(registry),
+        registry,
         embedded,
         sessions: Arc::new(sessions),
+        alerts,
     })
+}
+
+fn open_alerts(config: &Config, registry: &Arc<Registry>) -> anyhow::Result<Option<Arc<Alerts>>> {
+    if !config.alerts.enabled {
+        return Ok(None);
+    }
+    let catalog = config
+        .alerts
+        .catalog()
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
+    let store = AlertStore::open(&config.data_dir.join("alerts.redb"))?;
+    let alerts = Alerts::new(
+        catalog,
+        Settings::from_config(&config.alerts),
+        registry.clone(),
+        store,
+    )?;
+    Ok(Some(Arc::new(alerts)))
 }
 
 fn open_tsdb(config: &Config) -> anyhow::Result<Arc<EmbeddedStore>> {
@@ -72,6 +100,89 @@ fn open_tsdb(config: &Config) -> anyhow::Result<Arc<EmbeddedStore>> {
         Arc::new(SystemClock),
     )?;
     Ok(Arc::new(store))
+}
+
+/// The active checks `config` enables, over the open stores.
+pub fn check_runner(config: &Config, stores: &Stores) -> anyhow::Result<Arc<Runner>> {
+    let tsdb: Arc<dyn TimeSeries> = stores.embedded.clone();
+    let checks = crate::checks::from_config(&config.checks, tsdb.clone())?;
+    Ok(Arc::new(Runner::new(
+        checks,
+        stores.registry.clone(),
+        tsdb,
+        stores.alerts.clone(),
+        config.checks.concurrency,
+        Arc::new(crate::registry::now_us),
+    )))
+}
+
+/// Close the embedded store once nothing else holds it (pending writes are committed).
+pub async fn close_tsdb(store: Arc<EmbeddedStore>) {
+    match Arc::try_unwrap(store) {
+        Ok(store) => store.close().await,
+        Err(_) => {
+            tracing::warn!("time-series store still shared at shutdown; not closed explicitly");
+        }
+    }
+}
+
+type Task = Option<tokio::task::JoinHandle<()>>;
+
+/// The check schedule, when `checks.enabled`.
+fn start_checks(
+    config: &Config,
+    stores: &Stores,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<Task> {
+    if !config.checks.enabled {
+        return Ok(None);
+    }
+    let runner = check_runner(config, stores)?;
+    let recovery = stores.alerts.as_ref().and_then(|a| a.recovery_channel());
+    let plan = Plan {
+        interval: config.checks.interval.std(),
+        jitter: config.checks.jitter.std(),
+        critical: config.alerts.critical_metrics.clone(),
+    };
+    Ok(Some(tokio::spawn(schedule::run(
+        runner, plan, recovery, stop,
+    ))))
+}
+
+/// The notification delivery task, when a channel is configured.
+fn start_delivery(
+    config: &Config,
+    stores: &Stores,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<Task> {
+    let email = match &config.alerts.smtp {
+        Some(smtp) if !config.alerts.emails.is_empty() => Some(Email {
+            transport: smtp
+                .transport()
+                .map_err(|e| anyhow::anyhow!("alerts.smtp: {e}"))?,
+            from: smtp.from.clone(),
+            recipients: config.alerts.emails.clone(),
+            retries: 3,
+        }),
+        _ => None,
+    };
+    let Some(alerts) = &stores.alerts else {
+        return Ok(None);
+    };
+    if config.alerts.webhooks.is_empty() && email.is_none() {
+        return Ok(None);
+    }
+    let dispatcher = Dispatcher::new(
+        config.alerts.webhooks.clone(),
+        email,
+        config.alerts.rate_limit_per_hour,
+        stores.registry.clone(),
+        Arc::new(crate::registry::now_us),
+        alerts.delivery_stats.clone(),
+    );
+    Ok(alerts
+        .deliveries()
+        .map(|rx| tokio::spawn(dispatcher.run(rx, stop))))
 }
 
 /// Run the collector until `shutdown` resolves. `on_ready` gets the bound address (the
@@ -104,15 +215,25 @@ pub async fn serve(
             crate::derive::transform::Options {
                 mac_vendor_detection: config.ingest.mac_vendor_detection,
             },
-        ),
+        )
+        .with_alerts(stores.alerts.clone()),
         config.ingest.queue_capacity,
         config.ingest.batch_max,
     );
+    let (stop_checks, checks_stopped) = tokio::sync::oneshot::channel::<()>();
+    let schedule = start_checks(&config, &stores, async {
+        let _ = checks_stopped.await;
+    })?;
+    let (stop_delivery, delivery_stopped) = tokio::sync::oneshot::channel::<()>();
+    let delivery = start_delivery(&config, &stores, async {
+        let _ = delivery_stopped.await;
+    })?;
     let state = AppState {
         registry: stores.registry.clone(),
         pipeline,
         tsdb,
         embedded: Some(stores.embedded.clone()),
+        alerts: stores.alerts.clone(),
         retry_after_s: config.ingest.retry_after_s,
         sessions: stores.sessions.clone(),
         chart_tz: jiff::tz::TimeZone::get(&config.charts.timezone)
@@ -134,16 +255,19 @@ pub async fn serve(
     .with_graceful_shutdown(shutdown)
     .await
     .context("HTTP server failed")?;
+    let _ = stop_checks.send(());
+    if let Some(schedule) = schedule {
+        schedule.await.context("check schedule panicked")?;
+    }
     tracing::info!("stopped accepting; draining the ingest queue");
     worker.await.context("ingest worker panicked")?;
+    let _ = stop_delivery.send(());
+    if let Some(delivery) = delivery {
+        delivery.await.context("notification delivery panicked")?;
+    }
     let _ = stop_retention.send(());
     retention.await.context("retention task panicked")?;
-    match Arc::try_unwrap(stores.embedded) {
-        Ok(store) => store.close().await,
-        Err(_) => {
-            tracing::warn!("time-series store still shared at shutdown; not closed explicitly");
-        }
-    }
+    close_tsdb(stores.embedded).await;
     tracing::info!("ingest queue drained, stores closed; bye");
     Ok(())
 }

@@ -5,6 +5,7 @@ pub mod agent;
 pub mod collector;
 pub mod http;
 pub mod mosquitto;
+pub mod netns;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;

@@ -43,16 +43,30 @@ fn sigterm_stops_the_daemon_between_steps_with_exit_status_0() {
     // A long interval: the daemon spends its time sleeping, where the signal must reach it.
     let mut child = agent(
         dir.path(),
-        &["--url", &url, "--uuid", &dev["id"], "--key", &dev["key"], "--interval", "1h"],
+        &[
+            "--url",
+            &url,
+            "--uuid",
+            &dev["id"],
+            "--key",
+            &dev["key"],
+            "--interval",
+            "1h",
+        ],
     );
     wait_for("the first sample delivered", || {
-        std::fs::read_to_string(dir.path().join("status"))
-            .is_ok_and(|s| s.contains("\"last_success_us\":") && !s.contains("\"last_success_us\":null"))
+        std::fs::read_to_string(dir.path().join("status")).is_ok_and(|s| {
+            s.contains("\"last_success_us\":") && !s.contains("\"last_success_us\":null")
+        })
     });
     signal(&child, "TERM");
     let status = wait_timeout(&mut child, Duration::from_secs(10)).expect("stopped within 10 s");
     assert!(status.success(), "{status:?}: {}", log(dir.path()));
-    assert!(log(dir.path()).contains("info: stopped"), "{}", log(dir.path()));
+    assert!(
+        log(dir.path()).contains("info: stopped"),
+        "{}",
+        log(dir.path())
+    );
 }
 
 #[test]
@@ -64,7 +78,14 @@ fn sigterm_while_waiting_to_register_stops_too() {
     drop(free);
     let mut child = agent(
         dir.path(),
-        &["--url", &url, "--shared-secret", "s", "--backoff-max", "10m"],
+        &[
+            "--url",
+            &url,
+            "--shared-secret",
+            "s",
+            "--backoff-max",
+            "10m",
+        ],
     );
     wait_for("a failed registration", || {
         log(dir.path()).contains("registration failed")

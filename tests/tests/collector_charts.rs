@@ -144,7 +144,8 @@ fn post_samples(s: &Setup) -> i64 {
         (3_400_000_000, 1_700_000_000, 1.5),
     ];
     for (i, (rx, tx, load)) in counters.into_iter().enumerate() {
-        let at = now - (45 - 20 * i64::try_from(i).unwrap()) * MIN_US;
+        // The last one fresh (the alert engine ignores points older than 5 minutes).
+        let at = now - [40, 20, 1][i] * MIN_US;
         let path = format!(
             "/api/v1/monitoring/device/{}/?key={}&time={}",
             s.id,
@@ -242,6 +243,23 @@ fn charts_of_posted_samples_match_the_reference_shape() {
     assert_eq!(body["name"], "ap1");
     assert_eq!(body["key"], s.key);
     assert!(body.get("data").is_none());
+    // Health from the alert engine: the resources are within their thresholds.
+    assert_eq!(body["monitoring"]["status"], "ok", "{}", body["monitoring"]);
+    let healthy = |name: &str| {
+        body["monitoring"]["related_metrics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["name"] == name)
+            .map(|m| m["is_healthy"].clone())
+    };
+    assert_eq!(healthy("CPU usage"), Some(json!(true)));
+    assert_eq!(healthy("Memory usage"), Some(json!(true)));
+    assert_eq!(
+        healthy("wlan0 traffic"),
+        Some(Value::Null),
+        "no alert settings"
+    );
     let names: Vec<&str> = body["monitoring"]["related_metrics"]
         .as_array()
         .unwrap()

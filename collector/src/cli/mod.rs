@@ -1,6 +1,8 @@
 //! The command line.
 
 mod admin;
+mod alerts;
+mod checks;
 mod validate;
 
 use clap::{Parser, Subcommand};
@@ -40,6 +42,16 @@ enum Command {
     /// Manage API tokens (the collector must not be running).
     #[command(subcommand)]
     Token(admin::TokenCmd),
+    /// Read and mark notifications (the collector must not be running).
+    #[command(subcommand)]
+    Notifications(alerts::NotificationsCmd),
+    /// Per-device alert settings (the collector must not be running).
+    #[command(subcommand)]
+    AlertSettings(alerts::AlertSettingsCmd),
+    /// Run every active check once against every active device, store and evaluate the
+    /// results, print them (the collector must not be running). Exit status 1 when a
+    /// check failed.
+    RunChecks,
 }
 
 impl Cli {
@@ -74,6 +86,13 @@ impl Cli {
             Command::Org(ref cmd) => admin::org(&load()?, cmd),
             Command::Device(ref cmd) => admin::device(&load()?, cmd),
             Command::Token(ref cmd) => admin::token(&load()?, cmd),
+            Command::Notifications(ref cmd) => alerts::notifications(&load()?, cmd),
+            Command::AlertSettings(ref cmd) => alerts::alert_settings(&load()?, cmd),
+            Command::RunChecks => {
+                let config = load()?;
+                edgemon_collector::server::init_logging(&config);
+                checks::run(&config)
+            }
         }
     }
 }

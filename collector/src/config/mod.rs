@@ -3,7 +3,12 @@
 //!
 //! `docs/collector-config.md` is the reference for every option; keep it in step.
 
+mod alerts;
+pub mod checks;
 mod duration;
+
+pub use alerts::Alerts;
+pub use checks::Checks;
 
 pub use duration::{Duration, parse_duration};
 
@@ -35,6 +40,10 @@ pub struct Config {
     /// Tuning of the embedded time-series store.
     pub embedded: Embedded,
     pub log: Log,
+    /// Alert evaluation, health status, notifications.
+    pub alerts: Alerts,
+    /// Active checks (ping, data_collected).
+    pub checks: Checks,
     pub charts: Charts,
 }
 
@@ -150,6 +159,8 @@ impl Default for Config {
             embedded: Embedded::default(),
             log: Log::default(),
             charts: Charts::default(),
+            alerts: Alerts::default(),
+            checks: Checks::default(),
         }
     }
 }
@@ -289,7 +300,8 @@ impl Config {
                 self.charts.timezone
             ));
         }
-        Ok(())
+        self.alerts.check()?;
+        self.checks.check()
     }
 }
 

@@ -93,3 +93,60 @@ fn the_chart_time_zone_must_be_an_iana_name() {
         "{e}"
     );
 }
+
+#[test]
+fn alert_and_check_options_are_checked_with_their_names() {
+    let bad = [
+        (
+            "[alerts.metrics.cpu]\nthreshold = \"high\"\n",
+            "alerts.metrics.cpu.threshold",
+        ),
+        ("[alerts.metrics.cpu]\nthreshhold = 3.0\n", "threshhold"),
+        (
+            "[alerts.metrics.cpu]\noperator = \"=\"\n",
+            "option `alerts.metrics.cpu.operator`",
+        ),
+        (
+            "[alerts]\ncritical_metrics = [\"traffic\"]\n",
+            "option `alerts.critical_metrics`",
+        ),
+        (
+            "[alerts]\ncritical_metrics = [\"nope\"]\n",
+            "no metric configuration \"nope\"",
+        ),
+        (
+            "[alerts.health_labels]\nfine = \"x\"\n",
+            "option `alerts.health_labels.fine`",
+        ),
+        (
+            "[checks.ping]\ncount = 21\n",
+            "option `checks.ping.count` is 21",
+        ),
+        (
+            "[checks.ping]\ntimeout_ms = 2\n",
+            "option `checks.ping.timeout_ms`",
+        ),
+        (
+            "[checks]\njitter = \"10m\"\ninterval = \"5m\"\n",
+            "option `checks.jitter`",
+        ),
+    ];
+    for (text, expected) in bad {
+        let err = Config::from_toml(text, "edgemon.toml", env(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(err.starts_with("edgemon.toml"), "{err}");
+        assert!(err.contains(expected), "{text:?}: {err}");
+    }
+    let c = Config::from_toml(
+        "[alerts]\ncritical_metrics = [\"ping\"]\n[alerts.health_labels]\ncritical = \"down\"\n",
+        "edgemon.toml",
+        env(&[("EDGEMON__ALERTS__METRICS__CPU__TOLERANCE", "10m")]),
+    )
+    .unwrap();
+    assert_eq!(c.alerts.label(crate::alerts::Status::Critical), "down");
+    assert_eq!(c.alerts.label(crate::alerts::Status::Ok), "ok");
+    let cpu = c.alerts.catalog().unwrap().metrics["cpu"].alert.unwrap();
+    assert_eq!(cpu.tolerance_s, 600);
+    assert_eq!(c.checks.ping.count, 5);
+}

@@ -156,22 +156,35 @@ pub async fn get_device(
         .find(|f| f.chart.kind != "histogram" && !f.chart.x.is_empty())
         .map(|f| f.chart.x.clone())
         .unwrap_or_default();
-    let mut metrics: Vec<String> = found.iter().map(|f| f.metric.clone()).collect();
+    let metrics: Vec<String> = found.iter().map(|f| f.metric.clone()).collect();
     let mut rendered: Vec<RenderedChart> = found.into_iter().map(|f| f.chart).collect();
     render::sort(&mut rendered);
     if get("csv").is_some_and(|v| !v.is_empty()) {
         return csv_response(render::csv(&rendered, &x));
     }
-    metrics.sort();
-    metrics.dedup();
+    // Alerting metrics with their health, then the charted ones without alert settings.
+    let (status, mut related) = match &state.alerts {
+        Some(a) => (
+            a.status(device.id).await.as_str(),
+            a.metric_health(device.id).await,
+        ),
+        None => ("unknown", Vec::new()),
+    };
+    for name in metrics {
+        if !related.iter().any(|(n, _)| *n == name) {
+            related.push((name, None));
+        }
+    }
+    related.sort();
+    related.dedup_by(|a, b| a.0 == b.0);
     let mut body = device_fields(&device, &caller);
-    let related: Vec<Value> = metrics
+    let related: Vec<Value> = related
         .into_iter()
-        .map(|name| serde_json::json!({ "name": name, "is_healthy": null }))
+        .map(|(name, healthy)| serde_json::json!({ "name": name, "is_healthy": healthy }))
         .collect();
     body.insert(
         "monitoring".into(),
-        serde_json::json!({ "status": "unknown", "related_metrics": related }),
+        serde_json::json!({ "status": status, "related_metrics": related }),
     );
     body.insert(
         "charts".into(),

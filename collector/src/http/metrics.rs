@@ -80,6 +80,9 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
             );
         }
     }
+    if let Some(alerts) = &state.alerts {
+        crate::alerts::metrics::render(&mut out, alerts).await;
+    }
     if let Ok(devices) = state.registry.devices(None) {
         line(
             &mut out,

@@ -27,6 +27,8 @@ pub struct AppState {
     pub tsdb: Arc<dyn TimeSeries>,
     /// The embedded store, when it is the backend (for its figures on `/metrics`).
     pub embedded: Option<Arc<EmbeddedStore>>,
+    /// Alerts and health, for their figures on `/metrics`.
+    pub alerts: Option<Arc<crate::alerts::Alerts>>,
     pub retry_after_s: u32,
     /// WiFi clients and sessions.
     pub sessions: Arc<crate::sessions::SessionStore>,

@@ -16,6 +16,8 @@ pub struct Processor {
     /// Each device's previous counters (not whole snapshots: memory stays small).
     previous: HashMap<Uuid, PreviousCounters>,
     options: transform::Options,
+    /// Evaluates what was stored (alerts, health); `None` when alerts are off.
+    alerts: Option<Arc<crate::alerts::Alerts>>,
 }
 
 use crate::derive::{self, DEVICE_DATA, DeviceInfo, PreviousCounters, transform};
@@ -30,7 +32,15 @@ impl Processor {
             tsdb,
             previous: HashMap::new(),
             options,
+            alerts: None,
         }
+    }
+
+    /// Evaluate every stored batch with `alerts`.
+    #[must_use]
+    pub fn with_alerts(mut self, alerts: Option<Arc<crate::alerts::Alerts>>) -> Self {
+        self.alerts = alerts;
+        self
     }
 
     /// The device's previous snapshot: from memory, else from the store (after a restart).
@@ -123,6 +133,9 @@ pub(super) async fn run(
                     delay = (delay * 2).min(Duration::from_secs(30));
                 }
             }
+        }
+        if let Some(alerts) = &processor.alerts {
+            alerts.observe(&points, now_us(), true, true).await;
         }
         stats.stored.fetch_add(n, Ordering::Relaxed);
         stats.points.fetch_add(count, Ordering::Relaxed);
