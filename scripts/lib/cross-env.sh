@@ -16,7 +16,7 @@
 
 CROSS_RUST_VERSION="1.96.0+dfsg1-1~deb12u2"
 CROSS_ROOT="$(pwd)/target/cross"
-CROSS_TARGETS=(armv7-unknown-linux-musleabihf mipsel-unknown-linux-musl aarch64-unknown-linux-musl)
+CROSS_ALL_TARGETS=(armv7-unknown-linux-musleabihf mipsel-unknown-linux-musl aarch64-unknown-linux-musl)
 
 # Per Rust target: Debian architecture, GNU triple of the cross gcc, musl's multiarch
 # folder, qemu binary.
@@ -26,7 +26,7 @@ cross_arch() {
     mipsel-unknown-linux-musl) echo "mipsel mipsel-linux-gnu mipsel-linux-musl qemu-mipsel-static" ;;
     aarch64-unknown-linux-musl) echo "arm64 aarch64-linux-gnu aarch64-linux-musl qemu-aarch64-static" ;;
     *)
-        echo "cross: unknown target $1 (known: ${CROSS_TARGETS[*]})" >&2
+        echo "cross: unknown target $1 (known: ${CROSS_ALL_TARGETS[*]})" >&2
         return 1
         ;;
     esac
