@@ -46,7 +46,9 @@ run_init() {
 
 # The procd/uci calls, without the config_load lines (how often the script reads a
 # package is not part of its contract).
-calls() { grep -v '^config_load ' "$work/calls" || true; }
+calls() { grep -v -e '^config_load ' -e '^logger ' "$work/calls" || true; }
+# What the script logged to syslog.
+logged() { sed -n 's/^logger -t edgemon-agent -p daemon.notice //p' "$work/calls"; }
 
 check() {
 	cases=$((cases + 1))
@@ -78,8 +80,9 @@ fresh
 cp "$files/edgemon.config" "$work/uci/edgemon"
 run_init start_service
 check "shipped config, no server: no instance" "$(calls)" ""
-check "shipped config, no server: says why" \
-	"$(grep -c 'not configured' "$work/stderr")" "1"
+check "shipped config, no server: logs why" "$(logged)" \
+	"not configured, not starting: set edgemon.agent.url (or mqtt_broker), or configure openwisp-config"
+check "shipped config, no server: tells the terminal" "$(grep -c 'not configured' "$work/stderr")" "1"
 
 # 2. The shipped file plus a url: an instance with the shipped respawn settings.
 fresh
@@ -87,6 +90,7 @@ sed "s|#option url .*|option url 'https://collector.example.net'|" \
 	"$files/edgemon.config" >"$work/uci/edgemon"
 run_init start_service
 check "shipped config + url: instance" "$(calls)" "$(instance '3600 5 5')"
+check "shipped config + url: logs nothing" "$(logged)" ""
 
 # 3. No url of its own, openwisp-config's url: starts (the agent reads openwisp's).
 fresh
@@ -121,7 +125,7 @@ config edgemon 'agent'
 EOF
 	run_init start_service
 	check "enabled=$off: no instance" "$(calls)" ""
-	check "enabled=$off: says disabled" "$(grep -c 'disabled' "$work/stderr")" "1"
+	check "enabled=$off: logs it" "$(logged)" "disabled (edgemon.service.enabled=0), not starting"
 done
 
 # 6. No service section (a config kept from an older version): enabled, procd's defaults

@@ -64,6 +64,7 @@ config_foreach() {
 	return 0
 }
 
+logger() { echo "logger $*" >>"$CALLS"; }
 procd_open_instance() { echo "procd_open_instance" >>"$CALLS"; }
 procd_close_instance() { echo "procd_close_instance" >>"$CALLS"; }
 procd_set_param() { echo "procd_set_param $*" >>"$CALLS"; }
