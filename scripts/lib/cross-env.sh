@@ -38,7 +38,7 @@ log() { echo "== $*" >&2; }
 cross_install_host() {
     local want=(
         "rustc-web=$CROSS_RUST_VERSION" "libstd-rust-web-dev=$CROSS_RUST_VERSION"
-        "rust-web-src=$CROSS_RUST_VERSION" qemu-user-static shellcheck xz-utils
+        "rust-web-src=$CROSS_RUST_VERSION" qemu-user-static shellcheck make binutils
         gcc-arm-linux-gnueabihf gcc-mipsel-linux-gnu gcc-aarch64-linux-gnu
     )
     local missing=() p name version
