@@ -89,10 +89,14 @@ cross_sysroot() {
         cross_apt update || log "apt-get update exited $? (checking the packages anyway)"
     fi
     rm -f "$CROSS_ROOT/debs/musl-dev_"*"_$arch.deb"
-    (cd "$CROSS_ROOT/debs" && cross_apt download "musl-dev:$arch") || {
-        echo "cross: musl-dev:$arch could not be downloaded" >&2
-        return 1
-    }
+    if ! (cd "$CROSS_ROOT/debs" && cross_apt download "musl-dev:$arch"); then
+        # Stale lists (a newer musl-dev replaced the one they name): refresh, try again.
+        cross_apt update || log "apt-get update exited $? (checking the packages anyway)"
+        (cd "$CROSS_ROOT/debs" && cross_apt download "musl-dev:$arch") || {
+            echo "cross: musl-dev:$arch could not be downloaded" >&2
+            return 1
+        }
+    fi
     rm -rf "$root"
     mkdir -p "$root"
     dpkg-deb -x "$CROSS_ROOT/debs/musl-dev_"*"_$arch.deb" "$root"
