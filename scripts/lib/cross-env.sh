@@ -61,6 +61,12 @@ cross_install_host() {
         # (one bad index somewhere) is tolerated; the install below says whether the
         # packages were found.
         apt-get -o DPkg::Lock::Timeout=600 update || log "apt-get update failed (status $?); trying the install anyway"
+        if ! apt-cache madison rustc-web | grep -qF "| $CROSS_RUST_VERSION |"; then
+            # The archive keeps only the newest security update: take the three Rust
+            # packages at the version it has now (one version for all three).
+            log "rustc-web $CROSS_RUST_VERSION is gone from the archive; using its current version (update CROSS_RUST_VERSION)"
+            missing=("${missing[@]/%=$CROSS_RUST_VERSION/}")
+        fi
         "${apt[@]}" "${missing[@]}"
     fi
 }
