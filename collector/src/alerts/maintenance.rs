@@ -61,10 +61,10 @@ impl WindowSpec {
         if self.duration.as_secs() == 0 {
             return Err("`duration` must be at least 1s".into());
         }
-        if let Some(every) = self.every {
-            if every < self.duration {
-                return Err("`every` must not be shorter than `duration`".into());
-            }
+        if let Some(every) = self.every
+            && every < self.duration
+        {
+            return Err("`every` must not be shorter than `duration`".into());
         }
         Ok(Window {
             scope,

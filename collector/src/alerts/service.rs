@@ -278,15 +278,16 @@ impl Alerts {
     ) -> Vec<Notification> {
         let mut devices = self.devices.lock().await;
         let ev = self.evaluate(&mut devices, points, now_us, send_alert);
-        if from_device && self.settings.recovery_detection {
-            if let Some(tx) = self.recovery.get() {
-                for device in &ev.spoke {
-                    if devices
-                        .get(device)
-                        .is_some_and(|d| d.status == Status::Critical)
-                    {
-                        let _ = tx.send(*device);
-                    }
+        if from_device
+            && self.settings.recovery_detection
+            && let Some(tx) = self.recovery.get()
+        {
+            for device in &ev.spoke {
+                if devices
+                    .get(device)
+                    .is_some_and(|d| d.status == Status::Critical)
+                {
+                    let _ = tx.send(*device);
                 }
             }
         }

@@ -67,10 +67,10 @@ fn transform_interface(interface: &mut Value, options: Options) {
     let Some(wireless) = interface.get_mut("wireless").and_then(Value::as_object_mut) else {
         return;
     };
-    if let Some(bitrate) = wireless.get_mut("bitrate") {
-        if let Some(mbit) = kbit_to_mbit(bitrate) {
-            *bitrate = mbit;
-        }
+    if let Some(bitrate) = wireless.get_mut("bitrate")
+        && let Some(mbit) = kbit_to_mbit(bitrate)
+    {
+        *bitrate = mbit;
     }
     let htmode = wireless
         .get("htmode")
@@ -108,10 +108,10 @@ fn apply_htmode(client: &mut serde_json::Map<String, Value>, htmode: &str) {
         &[]
     };
     for key in nulled {
-        if let Some(v) = client.get_mut(*key) {
-            if *v == Value::Bool(false) {
-                *v = Value::Null;
-            }
+        if let Some(v) = client.get_mut(*key)
+            && *v == Value::Bool(false)
+        {
+            *v = Value::Null;
         }
     }
 }

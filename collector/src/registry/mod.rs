@@ -147,10 +147,10 @@ impl Registry {
 
     /// Find an organization by id or slug.
     pub fn find_org(&self, id_or_slug: &str) -> Result<Org, RegistryError> {
-        if let Ok(id) = Uuid::parse_str(id_or_slug) {
-            if let Some(org) = self.store.org(id)? {
-                return Ok(org);
-            }
+        if let Ok(id) = Uuid::parse_str(id_or_slug)
+            && let Some(org) = self.store.org(id)?
+        {
+            return Ok(org);
         }
         self.store
             .orgs()?

@@ -200,13 +200,13 @@ fn check_point(point: &Point) -> Result<(), StoreError> {
         )));
     }
     for (name, value) in &point.fields {
-        if let FieldValue::Float(v) = value {
-            if !v.is_finite() {
-                return Err(StoreError::Rejected(format!(
-                    "{}: field `{name}` is {v}; only finite floats can be stored",
-                    at()
-                )));
-            }
+        if let FieldValue::Float(v) = value
+            && !v.is_finite()
+        {
+            return Err(StoreError::Rejected(format!(
+                "{}: field `{name}` is {v}; only finite floats can be stored",
+                at()
+            )));
         }
     }
     Ok(())
