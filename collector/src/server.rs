@@ -3,7 +3,7 @@
 
 use crate::config::{Config, LogFormat, LogLevel};
 use crate::http::{AppState, router};
-use crate::ingest::{self, Processor};
+use crate::ingest::{self, Ledger, Processor};
 use crate::registry::Registry;
 use crate::tsdb::TimeSeries;
 use crate::tsdb::embedded::{EmbeddedConfig, EmbeddedStore, SystemClock};
@@ -36,6 +36,8 @@ pub fn init_logging(config: &Config) {
 pub struct Stores {
     pub registry: Arc<Registry>,
     pub embedded: Arc<EmbeddedStore>,
+    /// Native ingest's settled sequence numbers, dead letters, device status.
+    pub ledger: Arc<Ledger>,
 }
 
 /// Open the registry and the time-series store under `config.data_dir`.
@@ -45,9 +47,12 @@ pub fn open_stores(config: &Config) -> anyhow::Result<Stores> {
     let registry = Registry::open(&config.data_dir.join("registry.redb"))
         .context("cannot open the registry (is another collector using this data_dir?)")?;
     let embedded = open_tsdb(config)?;
+    let ledger = Ledger::open(&config.data_dir.join("ingest.redb"))
+        .context("cannot open the ingest ledger")?;
     Ok(Stores {
         registry: Arc::new(registry),
         embedded,
+        ledger: Arc::new(ledger),
     })
 }
 
@@ -97,6 +102,7 @@ pub async fn serve(
     let (pipeline, worker) = ingest::start(
         Processor::new(
             tsdb.clone(),
+            stores.ledger.clone(),
             crate::derive::transform::Options {
                 mac_vendor_detection: config.ingest.mac_vendor_detection,
             },

@@ -43,6 +43,31 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
             "Failed time-series writes (each retried).",
             &s.write_failures,
         ),
+        (
+            "edgemon_native_batches_total",
+            "Native batches stored and acknowledged.",
+            &s.native_batches,
+        ),
+        (
+            "edgemon_native_duplicates_total",
+            "Native samples ignored because they were already stored.",
+            &s.native_duplicates,
+        ),
+        (
+            "edgemon_native_lost_total",
+            "Sequence numbers never received (gaps: samples the devices dropped).",
+            &s.native_lost,
+        ),
+        (
+            "edgemon_native_invalid_total",
+            "Native samples refused because their document is invalid.",
+            &s.native_invalid,
+        ),
+        (
+            "edgemon_ingest_ledger_failures_total",
+            "Failed commits of the native ingest ledger (each retried).",
+            &s.ledger_failures,
+        ),
     ];
     for (name, help, v) in counters {
         line(&mut out, name, "counter", help, v.load(Ordering::Relaxed));

@@ -2,6 +2,7 @@
 //! registry or the ingest pipeline.
 
 mod metrics;
+mod native;
 mod openwisp;
 mod register;
 mod reply;
@@ -33,6 +34,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
             "/api/v1/monitoring/device/{pk}/",
             post(openwisp::post_metrics),
         )
+        .route("/api/v1/edgemon/ingest/", post(native::ingest))
         .route("/controller/device/register/", post(register::register))
         .route("/controller/register/", post(register::register))
         .route("/healthz", get(|| async { "ok\n" }))

@@ -1,6 +1,9 @@
-//! The worker: batches of jobs → derived points → one storage write per batch.
+//! The worker: batches of jobs → derived points → one storage write per batch → (native
+//! batches) one ledger commit → acknowledgements.
 
-use super::{Job, Stats};
+use super::ledger::{Ledger, LedgerError};
+use super::native::{self, DeviceLedger, Outcome};
+use super::{Job, NativeJob, Stats, Work};
 use crate::tsdb::{FieldValue, Point, Retention, StoreError, TimeSeries};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -16,6 +19,11 @@ pub struct Processor {
     /// Each device's previous counters (not whole snapshots: memory stays small).
     previous: HashMap<Uuid, PreviousCounters>,
     options: transform::Options,
+    /// Where native devices' states persist.
+    ledger: Arc<Ledger>,
+    /// Native devices' states as of the last batch derived (ahead of `ledger` until the
+    /// batch is written).
+    devices: HashMap<Uuid, DeviceLedger>,
 }
 
 use crate::derive::{self, DEVICE_DATA, DeviceInfo, PreviousCounters, transform};
@@ -25,11 +33,86 @@ fn now_us() -> i64 {
 }
 
 impl Processor {
-    pub fn new(tsdb: Arc<dyn TimeSeries>, options: transform::Options) -> Self {
+    pub fn new(
+        tsdb: Arc<dyn TimeSeries>,
+        ledger: Arc<Ledger>,
+        options: transform::Options,
+    ) -> Self {
         Processor {
             tsdb,
             previous: HashMap::new(),
             options,
+            ledger,
+            devices: HashMap::new(),
+        }
+    }
+
+    /// A native device's state: from memory, else the ledger, else a new one based on the
+    /// device's last OpenWISP snapshot. Waits (with backoff) while neither can be read.
+    async fn device_ledger(&mut self, device: Uuid) -> DeviceLedger {
+        if let Some(l) = self.devices.get(&device) {
+            return l.clone();
+        }
+        let mut delay = Duration::from_millis(100);
+        loop {
+            let found = match self.ledger.device(device) {
+                Ok(Some(l)) => Ok(l),
+                Ok(None) => self
+                    .previous(device)
+                    .await
+                    .map(DeviceLedger::new)
+                    .map_err(|e| e.to_string()),
+                Err(e) => Err(e.to_string()),
+            };
+            match found {
+                Ok(l) => return l,
+                Err(e) => {
+                    tracing::warn!(%device, error = %e, "cannot read the device's ingest ledger; retrying");
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_secs(30));
+                }
+            }
+        }
+    }
+
+    /// The points of one native batch; the device's state moves on in memory.
+    async fn native(&mut self, job: &mut NativeJob) -> (Vec<Point>, Outcome) {
+        let mut state = self.device_ledger(job.device).await;
+        let info = DeviceInfo {
+            id: job.device,
+            organization_id: job.org,
+            location_id: None,
+            floorplan_id: None,
+        };
+        let samples = std::mem::take(&mut job.samples);
+        let (points, outcome) = native::apply(&mut state, &info, samples, self.options, now_us());
+        self.previous.insert(job.device, state.latest_counters());
+        self.devices.insert(job.device, state);
+        (points, outcome)
+    }
+
+    /// Commit the states of these devices (retrying until it works: the batches wait).
+    async fn commit(&self, devices: &[Uuid], stats: &Stats) {
+        let states: Vec<(Uuid, DeviceLedger)> = devices
+            .iter()
+            .filter_map(|d| self.devices.get(d).map(|s| (*d, s.clone())))
+            .collect();
+        let states = Arc::new(states);
+        let mut delay = Duration::from_millis(100);
+        loop {
+            let (ledger, states2) = (self.ledger.clone(), states.clone());
+            let r = tokio::task::spawn_blocking(move || ledger.commit(&states2))
+                .await
+                .unwrap_or_else(|e| Err(LedgerError::from_panic(&e)));
+            match r {
+                Ok(()) => return,
+                Err(e) => {
+                    stats.ledger_failures.fetch_add(1, Ordering::Relaxed);
+                    tracing::warn!(error = %e, "ingest ledger commit failed; retrying");
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_secs(30));
+                }
+            }
         }
     }
 
@@ -96,7 +179,7 @@ impl Processor {
 
 pub(super) async fn run(
     mut processor: Processor,
-    mut rx: mpsc::Receiver<Job>,
+    mut rx: mpsc::Receiver<Work>,
     batch_max: usize,
     stats: Arc<Stats>,
 ) {
@@ -106,10 +189,24 @@ pub(super) async fn run(
         if rx.recv_many(&mut batch, batch_max).await == 0 {
             return; // every sender is gone and the queue is empty
         }
-        let n = batch.len() as u64;
+        let mut n = 0u64;
         let mut points = Vec::new();
-        for job in batch.drain(..) {
-            points.extend(processor.points(job).await);
+        let mut answers = Vec::new();
+        let mut touched = Vec::new();
+        for work in batch.drain(..) {
+            match work {
+                Work::Sample(job) => {
+                    n += 1;
+                    points.extend(processor.points(job).await);
+                }
+                Work::Native(mut job) => {
+                    let (p, outcome) = processor.native(&mut job).await;
+                    n += outcome.stored;
+                    points.extend(p);
+                    touched.push(job.device);
+                    answers.push((job.done, outcome));
+                }
+            }
         }
         let count = points.len() as u64;
         let mut delay = Duration::from_millis(100);
@@ -126,5 +223,22 @@ pub(super) async fn run(
         }
         stats.stored.fetch_add(n, Ordering::Relaxed);
         stats.points.fetch_add(count, Ordering::Relaxed);
+        if !touched.is_empty() {
+            touched.sort_unstable();
+            touched.dedup();
+            processor.commit(&touched, &stats).await;
+        }
+        for (done, outcome) in answers {
+            stats.native_batches.fetch_add(1, Ordering::Relaxed);
+            stats
+                .native_duplicates
+                .fetch_add(outcome.duplicates, Ordering::Relaxed);
+            stats.native_lost.fetch_add(outcome.lost, Ordering::Relaxed);
+            stats
+                .native_invalid
+                .fetch_add(outcome.invalid.len() as u64, Ordering::Relaxed);
+            // The sender may be gone (client disconnected): the batch is stored anyway.
+            let _ = done.send(outcome);
+        }
     }
 }
