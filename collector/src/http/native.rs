@@ -99,7 +99,10 @@ pub async fn ingest(State(state): State<AppState>, headers: HeaderMap, body: Byt
             }
             (StatusCode::OK, axum::Json(outcome)).into_response()
         }
-        Err(_) => unavailable(state.retry_after_s, "The collector is stopping; retry later."),
+        Err(_) => unavailable(
+            state.retry_after_s,
+            "The collector is stopping; retry later.",
+        ),
     }
 }
 
@@ -125,12 +128,18 @@ mod tests {
 
     #[test]
     fn content_type_chooses_the_decoder() {
-        assert_eq!(encoding(&headers(Some(POSTCARD_MEDIA_TYPE))), Ok(Encoding::Postcard));
+        assert_eq!(
+            encoding(&headers(Some(POSTCARD_MEDIA_TYPE))),
+            Ok(Encoding::Postcard)
+        );
         assert_eq!(
             encoding(&headers(Some("Application/JSON; charset=utf-8"))),
             Ok(Encoding::Json)
         );
-        assert_eq!(encoding(&headers(Some("text/plain"))), Err("text/plain".into()));
+        assert_eq!(
+            encoding(&headers(Some("text/plain"))),
+            Err("text/plain".into())
+        );
         assert_eq!(encoding(&headers(None)), Err(String::new()));
     }
 }

@@ -107,10 +107,7 @@ impl Ledger {
         let tx = self.db.begin_write().map_err(storage)?;
         let id = {
             let mut t = tx.open_table(DEAD_LETTERS).map_err(storage)?;
-            let id = t
-                .last()
-                .map_err(storage)?
-                .map_or(1, |(k, _)| k.value() + 1);
+            let id = t.last().map_err(storage)?.map_or(1, |(k, _)| k.value() + 1);
             let bytes = postcard::to_allocvec(letter).map_err(storage)?;
             t.insert(id, bytes.as_slice()).map_err(storage)?;
             id

@@ -31,7 +31,10 @@ type Stored = BTreeMap<(String, i64), BTreeMap<String, FieldValue>>;
 /// What the store holds after these writes: same series and time merge, later fields win.
 fn merge(into: &mut Stored, points: Vec<Point>) {
     for p in points {
-        let key = (format!("{} {:?} {:?}", p.measurement, p.retention, p.tags), p.time_us);
+        let key = (
+            format!("{} {:?} {:?}", p.measurement, p.retention, p.tags),
+            p.time_us,
+        );
         into.entry(key).or_default().extend(p.fields);
     }
 }
@@ -93,7 +96,10 @@ fn in_order_deltas_match_the_openwisp_derivation() {
             (FieldValue::Int(50), FieldValue::Int(5)), // counter reset: the whole value
         ]
     );
-    let snapshots: Vec<_> = stored.keys().filter(|(k, _)| k.starts_with("device_data")).collect();
+    let snapshots: Vec<_> = stored
+        .keys()
+        .filter(|(k, _)| k.starts_with("device_data"))
+        .collect();
     assert_eq!(snapshots.len(), 1, "one device_data point, at now");
     assert_eq!(snapshots[0].1, 42);
 }
@@ -103,18 +109,41 @@ fn a_sample_stored_early_is_recomputed_when_its_predecessor_arrives() {
     let mut ledger = DeviceLedger::new(PreviousCounters::none());
     let mut stored = Stored::new();
     let opts = transform::Options::default();
-    let (p, _) = apply(&mut ledger, &device(), vec![sample(1, 100, 0), sample(4, 400, 0)], opts, 1);
+    let (p, _) = apply(
+        &mut ledger,
+        &device(),
+        vec![sample(1, 100, 0), sample(4, 400, 0)],
+        opts,
+        1,
+    );
     merge(&mut stored, p);
     let t4 = sample(4, 0, 0).collected_at_us;
-    assert_eq!(traffic(&stored)[&t4].0, FieldValue::Int(300), "against 1 for now");
-    let (p, o) = apply(&mut ledger, &device(), vec![sample(2, 200, 0), sample(3, 330, 0)], opts, 2);
+    assert_eq!(
+        traffic(&stored)[&t4].0,
+        FieldValue::Int(300),
+        "against 1 for now"
+    );
+    let (p, o) = apply(
+        &mut ledger,
+        &device(),
+        vec![sample(2, 200, 0), sample(3, 330, 0)],
+        opts,
+        2,
+    );
     assert_eq!((o.stored, o.lost), (2, 0));
     merge(&mut stored, p);
-    assert_eq!(traffic(&stored)[&t4].0, FieldValue::Int(70), "against 3 now");
+    assert_eq!(
+        traffic(&stored)[&t4].0,
+        FieldValue::Int(70),
+        "against 3 now"
+    );
     let mut want = Stored::new();
     let mut l = DeviceLedger::new(PreviousCounters::none());
     for (s, rx) in [(1, 100), (2, 200), (3, 330), (4, 400)] {
-        merge(&mut want, apply(&mut l, &device(), vec![sample(s, rx, 0)], opts, 2).0);
+        merge(
+            &mut want,
+            apply(&mut l, &device(), vec![sample(s, rx, 0)], opts, 2).0,
+        );
     }
     assert_eq!(traffic(&stored), traffic(&want));
 }
@@ -158,8 +187,18 @@ fn invalid_documents_are_reported_and_settled() {
     assert_eq!(o.stored, 2);
     assert_eq!(o.invalid.len(), 1);
     assert_eq!(o.invalid[0].seq, 2);
-    assert!(o.invalid[0].error.contains("type"), "{}", o.invalid[0].error);
-    let (_, o) = apply(&mut ledger, &device(), vec![bad], transform::Options::default(), 1);
+    assert!(
+        o.invalid[0].error.contains("type"),
+        "{}",
+        o.invalid[0].error
+    );
+    let (_, o) = apply(
+        &mut ledger,
+        &device(),
+        vec![bad],
+        transform::Options::default(),
+        1,
+    );
     assert_eq!((o.stored, o.duplicates), (0, 1));
 }
 
@@ -169,7 +208,13 @@ fn the_first_native_sample_counts_from_the_previous_openwisp_snapshot() {
         "interfaces": [{"name": "eth0", "statistics": {"rx_bytes": 60, "tx_bytes": 6}}]
     }));
     let mut ledger = DeviceLedger::new(base);
-    let (p, _) = apply(&mut ledger, &device(), vec![sample(1, 100, 10)], transform::Options::default(), 1);
+    let (p, _) = apply(
+        &mut ledger,
+        &device(),
+        vec![sample(1, 100, 10)],
+        transform::Options::default(),
+        1,
+    );
     let mut stored = Stored::new();
     merge(&mut stored, p);
     assert_eq!(

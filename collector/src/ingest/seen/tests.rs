@@ -48,7 +48,11 @@ fn holes_below_a_batch_are_lost_once() {
     assert_eq!(s.lost(), 7);
     let a = s.admit(&[5, 12]);
     assert_eq!(a.lost, 0);
-    assert_eq!(a.fresh, vec![1], "a number declared lost is never stored later");
+    assert_eq!(
+        a.fresh,
+        vec![1],
+        "a number declared lost is never stored later"
+    );
     assert_eq!(s.lost(), 7);
 }
 

@@ -1,0 +1,294 @@
+//! Native ingest over HTTP, end to end: the real collector, the real agent in `native`
+//! mode, the stores read back after the collector stopped.
+
+use edgemon_agent::queue::{Limits, Queue};
+use edgemon_collector::derive::slug::clean_timeseries_data_key;
+use edgemon_collector::ingest::Ledger;
+use edgemon_collector::tsdb::embedded::{EmbeddedConfig, EmbeddedStore, SystemClock};
+use edgemon_collector::tsdb::{Agg, FieldValue, Query, Retention, TagFilter, TimeSeries};
+use edgemon_shared::envelope::{Batch, Document, POSTCARD_MEDIA_TYPE, Sample};
+use edgemon_tests::agent::{Running, queued, wait_for};
+use edgemon_tests::bin;
+use edgemon_tests::collector::{Collector, fields};
+use edgemon_tests::http::{request, try_request};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use uuid::Uuid;
+
+const PATH: &str = "/api/v1/edgemon/ingest/";
+
+struct Device {
+    id: String,
+    key: String,
+}
+
+fn fleet(n: usize) -> (Collector, Vec<Device>) {
+    let c = Collector::new();
+    c.cli(&["org", "add", "Acme", "--slug", "acme"]);
+    let devices = (0..n)
+        .map(|i| {
+            let d = fields(&c.cli(&["device", "add", "--org", "acme", "--name", &format!("r{i}")]));
+            Device {
+                id: d["id"].clone(),
+                key: d["key"].clone(),
+            }
+        })
+        .collect();
+    (c, devices)
+}
+
+fn doc(uptime: u64, rx: u64) -> Document {
+    Document::from_json(format!(
+        r#"{{"type":"DeviceMonitoring","general":{{"uptime":{uptime}}},"interfaces":[{{"name":"eth0","statistics":{{"rx_bytes":{rx},"tx_bytes":0}}}}]}}"#
+    ))
+    .unwrap()
+}
+
+fn batch(device: &str, seqs: &[u64]) -> Batch {
+    Batch {
+        device: device.parse().unwrap(),
+        samples: seqs
+            .iter()
+            .map(|&s| Sample {
+                seq: s,
+                collected_at_us: 1_700_000_000_000_000 + i64::try_from(s).unwrap() * 1_000_000,
+                document: doc(s, s * 100),
+            })
+            .collect(),
+    }
+}
+
+fn post(addr: SocketAddr, key: &str, ct: &str, body: &[u8]) -> edgemon_tests::http::Response {
+    request(
+        addr,
+        "POST",
+        PATH,
+        &[("Content-Type", ct), ("X-Edgemon-Key", key)],
+        body,
+    )
+}
+
+fn metric(addr: SocketAddr, name: &str) -> u64 {
+    let Ok(r) = try_request(addr, "GET", "/metrics", &[], b"") else {
+        return 0;
+    };
+    r.text()
+        .lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or(0)
+}
+
+#[test]
+fn the_http_contract() {
+    let (mut c, devs) = fleet(2);
+    let addr = c.start();
+    let (a, b) = (&devs[0], &devs[1]);
+    let body = batch(&a.id, &[1, 2, 3]).encode();
+
+    let r = post(addr, &b.key, POSTCARD_MEDIA_TYPE, &body);
+    assert_eq!(r.status, 403, "another device's key");
+    let r = post(addr, "", POSTCARD_MEDIA_TYPE, &body);
+    assert_eq!(r.status, 403, "no key");
+    let stranger = batch(&Uuid::from_u128(1).to_string(), &[1]).encode();
+    assert_eq!(
+        post(addr, &a.key, POSTCARD_MEDIA_TYPE, &stranger).status,
+        404
+    );
+    let r = post(addr, &a.key, POSTCARD_MEDIA_TYPE, b"\x01garbage");
+    assert_eq!(r.status, 400);
+    assert!(r.text().contains("Undecodable batch"), "{}", r.text());
+    assert_eq!(post(addr, &a.key, "text/plain", &body).status, 415);
+
+    let r = post(addr, &a.key, POSTCARD_MEDIA_TYPE, &body);
+    assert_eq!(r.status, 200, "{}", r.text());
+    assert_eq!(r.json()["stored"], 3);
+    let r = post(addr, &a.key, POSTCARD_MEDIA_TYPE, &body);
+    assert_eq!(r.json()["stored"], 0);
+    assert_eq!(r.json()["duplicates"], 3);
+
+    // JSON for debugging; a gap (4..=9 never sent) and one invalid document.
+    let mut later = batch(&a.id, &[10, 11]);
+    later.samples[1].document = Document::from_json(r#"{"type":"Nope"}"#).unwrap();
+    let r = post(addr, &a.key, "application/json", later.to_json().as_bytes());
+    assert_eq!(r.status, 200, "{}", r.text());
+    let v = r.json();
+    assert_eq!(
+        (v["stored"].as_u64(), v["lost"].as_u64()),
+        (Some(1), Some(6))
+    );
+    assert_eq!(v["invalid"][0]["seq"], 11);
+    assert_eq!(metric(addr, "edgemon_native_lost_total"), 6);
+    assert_eq!(metric(addr, "edgemon_native_duplicates_total"), 3);
+    assert_eq!(metric(addr, "edgemon_native_invalid_total"), 1);
+
+    // Across a restart the duplicates are still known.
+    assert!(c.stop().success());
+    let addr = c.start();
+    let r = post(addr, &a.key, POSTCARD_MEDIA_TYPE, &body);
+    assert_eq!((r.status, r.json()["duplicates"].as_u64()), (200, Some(3)));
+    assert!(c.stop().success());
+    let ledger = Ledger::open(&c.data_dir().join("ingest.redb")).unwrap();
+    let state = ledger.device(a.id.parse().unwrap()).unwrap().unwrap();
+    assert_eq!((state.seen.floor(), state.seen.lost()), (11, 6));
+}
+
+fn agent(dir: &Path, n: u64, url: &str, dev: &Device) -> Running {
+    Running(
+        Command::new(bin("edgemon-agent"))
+            .args(["run", "--simulate", &n.to_string()])
+            .args(["--url", url, "--uuid", &dev.id, "--key", &dev.key])
+            .args([
+                "--mode",
+                "native",
+                "--interval",
+                "150ms",
+                "--batch-max",
+                "4",
+            ])
+            .args(["--boot-delay-max", "0", "--backoff-max", "1"])
+            .arg("--queue-path")
+            .arg(dir.join("queue.redb"))
+            .arg("--status-file")
+            .arg(dir.join("status"))
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    )
+}
+
+/// What an agent's queue says after it was killed: the next sequence number and the
+/// numbers still queued (not acknowledged).
+fn agent_queue(dir: &Path) -> (u64, Vec<u64>, u64) {
+    let q = Queue::open(&dir.join("queue.redb"), Limits::default()).unwrap();
+    let st = q.status();
+    (st.next_seq, q.seqs().collect(), st.dropped)
+}
+
+#[test]
+fn sigkill_mid_stream_stores_every_acknowledged_sample_exactly_once() {
+    let (mut c, devs) = fleet(2);
+    let addr = c.start();
+    c.env("EDGEMON__HTTP__LISTEN", &addr.to_string());
+    let url = format!("http://{addr}");
+    let dirs: Vec<tempfile::TempDir> = devs.iter().map(|_| tempfile::tempdir().unwrap()).collect();
+    let agents: Vec<Running> = devs
+        .iter()
+        .zip(&dirs)
+        .enumerate()
+        .map(|(i, (d, dir))| agent(dir.path(), 3 + i as u64, &url, d))
+        .collect();
+    for _ in 0..3 {
+        wait_for("batches stored", || {
+            metric(addr, "edgemon_native_batches_total") >= 4
+        });
+        c.kill();
+        // a backlog builds up while the collector is down
+        wait_for("a backlog", || dirs.iter().all(|d| queued(d.path()) >= 3));
+        c.start();
+    }
+    wait_for("the backlog drained", || {
+        dirs.iter().all(|d| queued(d.path()) <= 1)
+    });
+    for a in agents {
+        a.kill();
+    }
+    assert!(c.stop().success());
+
+    let ledger = Ledger::open(&c.data_dir().join("ingest.redb")).unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let store = rt.block_on(async {
+        EmbeddedStore::open(
+            c.data_dir().join("timeseries.redb"),
+            EmbeddedConfig::default(),
+            std::sync::Arc::new(SystemClock),
+        )
+        .unwrap()
+    });
+    for (d, dir) in devs.iter().zip(&dirs) {
+        let (next_seq, unacked, dropped) = agent_queue(dir.path());
+        assert_eq!(dropped, 0);
+        assert!(next_seq > 20, "the agent collected {next_seq} samples");
+        let acked: Vec<u64> = (1..next_seq).filter(|s| !unacked.contains(s)).collect();
+        let state = ledger.device(d.id.parse().unwrap()).unwrap().unwrap();
+        assert_eq!(state.seen.lost(), 0);
+        for s in &acked {
+            assert!(
+                state.seen.contains(*s),
+                "acknowledged sample {s} not settled"
+            );
+        }
+        // Stored samples: the acknowledged ones, and perhaps queued ones whose answer was
+        // lost with the collector, never more.
+        let settled = state.seen.floor()
+            + state
+                .seen
+                .ranges()
+                .iter()
+                .map(|(a, b)| b - a + 1)
+                .sum::<u64>();
+        assert!(settled >= acked.len() as u64 && settled < next_seq);
+        rt.block_on(check_store(&store, &d.id, settled));
+    }
+}
+
+/// One point per stored sample (distinct collection times), and traffic deltas that add
+/// up to the last counters: a sample derived twice against the wrong base would break it.
+async fn check_store(store: &EmbeddedStore, id: &str, settled: u64) {
+    let q = |measurement: &str, tags: Vec<(String, String)>, field: &str, agg| Query {
+        retention: Retention::Default,
+        measurement: measurement.into(),
+        filters: std::iter::once(("object_id".to_owned(), id.to_owned()))
+            .chain(tags)
+            .map(|(key, value)| TagFilter { key, value })
+            .collect(),
+        fields: vec![(field.into(), agg)],
+        start_us: 0,
+        end_us: i64::MAX / 2,
+        bucket_us: None,
+        group_by_tags: vec![],
+    };
+    let one = |series: Vec<edgemon_collector::tsdb::Series>| -> Option<FieldValue> {
+        assert_eq!(series.len(), 1);
+        series[0].rows[0].values[0].clone()
+    };
+    let cpu = store
+        .query(q("cpu", vec![], "cpu_usage", Agg::Count))
+        .await
+        .unwrap();
+    assert_eq!(
+        one(cpu),
+        Some(FieldValue::Int(i64::try_from(settled).unwrap()))
+    );
+    let snap = store
+        .latest(
+            Retention::Short,
+            "device_data".into(),
+            vec![("pk".into(), id.into())],
+        )
+        .await
+        .unwrap()
+        .expect("a snapshot");
+    let Some(FieldValue::Str(data)) = snap.fields.get("data") else {
+        panic!("no data")
+    };
+    let data: serde_json::Value = serde_json::from_str(data).unwrap();
+    let mut checked = 0;
+    for iface in data["interfaces"].as_array().unwrap() {
+        let Some(rx) = iface["statistics"]["rx_bytes"].as_i64() else {
+            continue;
+        };
+        let name = iface["name"].as_str().unwrap();
+        let tag = ("ifname".to_owned(), clean_timeseries_data_key(name));
+        let sum = store
+            .query(q("traffic", vec![tag], "rx_bytes", Agg::Sum))
+            .await
+            .unwrap();
+        assert_eq!(one(sum), Some(FieldValue::Int(rx)), "traffic of {name}");
+        checked += 1;
+    }
+    assert!(checked > 0, "no interface with counters");
+}
