@@ -83,41 +83,41 @@ fn metric(addr: SocketAddr, name: &str) -> u64 {
 fn the_http_contract() {
     let (mut c, devs) = fleet(2);
     let addr = c.start();
-    let (a, b) = (&devs[0], &devs[1]);
+    let (a, other) = (&devs[0], &devs[1]);
     let body = batch(&a.id, &[1, 2, 3]).encode();
 
-    let r = post(addr, &b.key, POSTCARD_MEDIA_TYPE, &body);
-    assert_eq!(r.status, 403, "another device's key");
-    let r = post(addr, "", POSTCARD_MEDIA_TYPE, &body);
-    assert_eq!(r.status, 403, "no key");
+    let resp = post(addr, &other.key, POSTCARD_MEDIA_TYPE, &body);
+    assert_eq!(resp.status, 403, "another device's key");
+    let resp = post(addr, "", POSTCARD_MEDIA_TYPE, &body);
+    assert_eq!(resp.status, 403, "no key");
     let stranger = batch(&Uuid::from_u128(1).to_string(), &[1]).encode();
     assert_eq!(
         post(addr, &a.key, POSTCARD_MEDIA_TYPE, &stranger).status,
         404
     );
-    let r = post(addr, &a.key, POSTCARD_MEDIA_TYPE, b"\x01garbage");
-    assert_eq!(r.status, 400);
-    assert!(r.text().contains("Undecodable batch"), "{}", r.text());
+    let resp = post(addr, &a.key, POSTCARD_MEDIA_TYPE, b"\x01garbage");
+    assert_eq!(resp.status, 400);
+    assert!(resp.text().contains("Undecodable batch"), "{}", resp.text());
     assert_eq!(post(addr, &a.key, "text/plain", &body).status, 415);
 
-    let r = post(addr, &a.key, POSTCARD_MEDIA_TYPE, &body);
-    assert_eq!(r.status, 200, "{}", r.text());
-    assert_eq!(r.json()["stored"], 3);
-    let r = post(addr, &a.key, POSTCARD_MEDIA_TYPE, &body);
-    assert_eq!(r.json()["stored"], 0);
-    assert_eq!(r.json()["duplicates"], 3);
+    let resp = post(addr, &a.key, POSTCARD_MEDIA_TYPE, &body);
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    assert_eq!(resp.json()["stored"], 3);
+    let resp = post(addr, &a.key, POSTCARD_MEDIA_TYPE, &body);
+    assert_eq!(resp.json()["stored"], 0);
+    assert_eq!(resp.json()["duplicates"], 3);
 
     // JSON for debugging; a gap (4..=9 never sent) and one invalid document.
     let mut later = batch(&a.id, &[10, 11]);
     later.samples[1].document = Document::from_json(r#"{"type":"Nope"}"#).unwrap();
-    let r = post(addr, &a.key, "application/json", later.to_json().as_bytes());
-    assert_eq!(r.status, 200, "{}", r.text());
-    let v = r.json();
+    let resp = post(addr, &a.key, "application/json", later.to_json().as_bytes());
+    assert_eq!(resp.status, 200, "{}", resp.text());
+    let outcome = resp.json();
     assert_eq!(
-        (v["stored"].as_u64(), v["lost"].as_u64()),
+        (outcome["stored"].as_u64(), outcome["lost"].as_u64()),
         (Some(1), Some(6))
     );
-    assert_eq!(v["invalid"][0]["seq"], 11);
+    assert_eq!(outcome["invalid"][0]["seq"], 11);
     assert_eq!(metric(addr, "edgemon_native_lost_total"), 6);
     assert_eq!(metric(addr, "edgemon_native_duplicates_total"), 3);
     assert_eq!(metric(addr, "edgemon_native_invalid_total"), 1);
@@ -125,8 +125,8 @@ fn the_http_contract() {
     // Across a restart the duplicates are still known.
     assert!(c.stop().success());
     let addr = c.start();
-    let r = post(addr, &a.key, POSTCARD_MEDIA_TYPE, &body);
-    assert_eq!((r.status, r.json()["duplicates"].as_u64()), (200, Some(3)));
+    let resp = post(addr, &a.key, POSTCARD_MEDIA_TYPE, &body);
+    assert_eq!((resp.status, resp.json()["duplicates"].as_u64()), (200, Some(3)));
     assert!(c.stop().success());
     let ledger = Ledger::open(&c.data_dir().join("ingest.redb")).unwrap();
     let state = ledger.device(a.id.parse().unwrap()).unwrap().unwrap();

@@ -5,13 +5,45 @@ use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use std::fmt::Write as _;
-use std::sync::atomic::Ordering;
+use crate::ingest::Stats;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 fn line(out: &mut String, name: &str, kind: &str, help: &str, value: u64) {
     let _ = write!(
         out,
         "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}\n"
     );
+}
+
+/// The native path's counters.
+fn native_counters(s: &Stats) -> [(&'static str, &'static str, &AtomicU64); 5] {
+    [
+        (
+            "edgemon_native_batches_total",
+            "Native batches stored and acknowledged.",
+            &s.native_batches,
+        ),
+        (
+            "edgemon_native_duplicates_total",
+            "Native samples ignored because they were already stored.",
+            &s.native_duplicates,
+        ),
+        (
+            "edgemon_native_lost_total",
+            "Sequence numbers never received (gaps: samples the devices dropped).",
+            &s.native_lost,
+        ),
+        (
+            "edgemon_native_invalid_total",
+            "Native samples refused because their document is invalid.",
+            &s.native_invalid,
+        ),
+        (
+            "edgemon_ingest_ledger_failures_total",
+            "Failed commits of the native ingest ledger (each retried).",
+            &s.ledger_failures,
+        ),
+    ]
 }
 
 pub async fn metrics(State(state): State<AppState>) -> Response {
@@ -43,33 +75,8 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
             "Failed time-series writes (each retried).",
             &s.write_failures,
         ),
-        (
-            "edgemon_native_batches_total",
-            "Native batches stored and acknowledged.",
-            &s.native_batches,
-        ),
-        (
-            "edgemon_native_duplicates_total",
-            "Native samples ignored because they were already stored.",
-            &s.native_duplicates,
-        ),
-        (
-            "edgemon_native_lost_total",
-            "Sequence numbers never received (gaps: samples the devices dropped).",
-            &s.native_lost,
-        ),
-        (
-            "edgemon_native_invalid_total",
-            "Native samples refused because their document is invalid.",
-            &s.native_invalid,
-        ),
-        (
-            "edgemon_ingest_ledger_failures_total",
-            "Failed commits of the native ingest ledger (each retried).",
-            &s.ledger_failures,
-        ),
     ];
-    for (name, help, v) in counters {
+    for (name, help, v) in counters.into_iter().chain(native_counters(s)) {
         line(&mut out, name, "counter", help, v.load(Ordering::Relaxed));
     }
     line(
