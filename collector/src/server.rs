@@ -4,6 +4,7 @@
 use crate::config::{Config, LogFormat, LogLevel};
 use crate::http::{AppState, router};
 use crate::ingest::{self, Ledger, Processor};
+use crate::mqtt;
 use crate::registry::Registry;
 use crate::tsdb::TimeSeries;
 use crate::tsdb::embedded::{EmbeddedConfig, EmbeddedStore, SystemClock};
@@ -110,12 +111,27 @@ pub async fn serve(
         config.ingest.queue_capacity,
         config.ingest.batch_max,
     );
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mqtt_stats = config
+        .mqtt
+        .enabled
+        .then(|| Arc::new(mqtt::Stats::default()));
+    let mqtt_task = mqtt_stats.clone().map(|stats| {
+        let ctx = mqtt::Context {
+            registry: stores.registry.clone(),
+            ledger: stores.ledger.clone(),
+            pipeline: pipeline.clone(),
+            stats,
+        };
+        tokio::spawn(mqtt::run(config.mqtt.clone(), ctx, stop_rx))
+    });
     let state = AppState {
         registry: stores.registry.clone(),
         pipeline,
         tsdb,
         embedded: Some(stores.embedded.clone()),
         retry_after_s: config.ingest.retry_after_s,
+        mqtt: mqtt_stats,
     };
     let app = router(state, config.http.max_body_bytes);
     tracing::info!(%addr, data_dir = %config.data_dir.display(), "edgemon-collector listening");
@@ -124,9 +140,17 @@ pub async fn serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown)
+    .with_graceful_shutdown(async move {
+        shutdown.await;
+        let _ = stop_tx.send(true);
+    })
     .await
     .context("HTTP server failed")?;
+    if let Some(task) = mqtt_task {
+        task.await
+            .context("MQTT task panicked")?
+            .context("MQTT ingest failed")?;
+    }
     tracing::info!("stopped accepting; draining the ingest queue");
     worker.await.context("ingest worker panicked")?;
     let _ = stop_retention.send(());

@@ -159,8 +159,7 @@ impl Batch {
     }
 
     fn encode_as(&self, version: u16) -> Vec<u8> {
-        let mut out =
-            postcard::to_allocvec(&u64::from(version)).expect("a varint always encodes");
+        let mut out = postcard::to_allocvec(&u64::from(version)).expect("a varint always encodes");
         out.extend(postcard::to_allocvec(self).expect("a batch always encodes"));
         out
     }
@@ -170,7 +169,10 @@ impl Batch {
     pub fn decode(bytes: &[u8]) -> Result<Self, EnvelopeError> {
         let (version, rest) = Self::version(bytes)?;
         let rest = if version == u64::from(SIGNED_VERSION) {
-            let end = rest.len().checked_sub(TAG_LEN).ok_or(EnvelopeError::MissingTag)?;
+            let end = rest
+                .len()
+                .checked_sub(TAG_LEN)
+                .ok_or(EnvelopeError::MissingTag)?;
             &rest[..end]
         } else {
             rest

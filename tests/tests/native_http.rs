@@ -126,7 +126,10 @@ fn the_http_contract() {
     assert!(c.stop().success());
     let addr = c.start();
     let resp = post(addr, &a.key, POSTCARD_MEDIA_TYPE, &body);
-    assert_eq!((resp.status, resp.json()["duplicates"].as_u64()), (200, Some(3)));
+    assert_eq!(
+        (resp.status, resp.json()["duplicates"].as_u64()),
+        (200, Some(3))
+    );
     assert!(c.stop().success());
     let ledger = Ledger::open(&c.data_dir().join("ingest.redb")).unwrap();
     let state = ledger.device(a.id.parse().unwrap()).unwrap().unwrap();

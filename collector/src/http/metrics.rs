@@ -1,11 +1,11 @@
 //! `GET /metrics`: the collector's own figures in the Prometheus text format.
 
 use super::AppState;
+use crate::ingest::Stats;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use std::fmt::Write as _;
-use crate::ingest::Stats;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 fn line(out: &mut String, name: &str, kind: &str, help: &str, value: u64) {
@@ -44,6 +44,49 @@ fn native_counters(s: &Stats) -> [(&'static str, &'static str, &AtomicU64); 5] {
             &s.ledger_failures,
         ),
     ]
+}
+
+/// The MQTT side's figures; dead letters with a `reason` label.
+fn mqtt_metrics(out: &mut String, m: &crate::mqtt::Stats) {
+    let name = "edgemon_mqtt_dead_letters_total";
+    let _ = write!(
+        out,
+        "# HELP {name} MQTT messages not ingested, kept in the dead-letter table, by reason.\n# TYPE {name} counter\n"
+    );
+    for (reason, v) in crate::mqtt::check::DeadReason::ALL.iter().zip(&m.dead) {
+        let _ = writeln!(
+            out,
+            "{name}{{reason=\"{}\"}} {}",
+            reason.name(),
+            v.load(Ordering::Relaxed)
+        );
+    }
+    for (name, help, v) in [
+        (
+            "edgemon_mqtt_batches_total",
+            "Native batches received over MQTT, stored and acknowledged to the broker.",
+            &m.batches,
+        ),
+        (
+            "edgemon_mqtt_status_updates_total",
+            "Device online/offline messages recorded.",
+            &m.status_updates,
+        ),
+        (
+            "edgemon_mqtt_connections_total",
+            "Connections to the MQTT broker established.",
+            &m.connections,
+        ),
+    ] {
+        line(out, name, "counter", help, v.load(Ordering::Relaxed));
+    }
+    line(
+        out,
+        "edgemon_mqtt_connected",
+        "gauge",
+        "1 while connected to the MQTT broker.",
+        u64::from(m.connected.load(Ordering::Relaxed)),
+    );
 }
 
 pub async fn metrics(State(state): State<AppState>) -> Response {
@@ -111,6 +154,9 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
                 size,
             );
         }
+    }
+    if let Some(m) = &state.mqtt {
+        mqtt_metrics(&mut out, m);
     }
     if let Ok(devices) = state.registry.devices(None) {
         line(

@@ -25,6 +25,8 @@ pub struct AppState {
     /// The embedded store, when it is the backend (for its figures on `/metrics`).
     pub embedded: Option<Arc<EmbeddedStore>>,
     pub retry_after_s: u32,
+    /// The MQTT side's figures, when it runs.
+    pub mqtt: Option<Arc<crate::mqtt::Stats>>,
 }
 
 /// All routes.

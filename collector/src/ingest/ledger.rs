@@ -18,6 +18,9 @@ const NATIVE_DEVICES: TableDefinition<&[u8], &[u8]> = TableDefinition::new("nati
 const DEAD_LETTERS: TableDefinition<u64, &[u8]> = TableDefinition::new("dead_letters");
 const DEVICE_STATUS: TableDefinition<&[u8], &[u8]> = TableDefinition::new("device_status");
 
+/// Dead letters kept, at most (a flood of garbage must not fill the disk).
+pub const MAX_DEAD_LETTERS: u64 = 10_000;
+
 /// The ledger cannot be read or written.
 #[derive(Debug, thiserror::Error)]
 #[error("ingest ledger: {0}")]
@@ -102,7 +105,8 @@ impl Ledger {
         tx.commit().map_err(storage)
     }
 
-    /// Append a dead letter; returns its number.
+    /// Append a dead letter (the oldest beyond [`MAX_DEAD_LETTERS`] are deleted); returns
+    /// its number.
     pub fn dead_letter(&self, letter: &DeadLetter) -> Result<u64, LedgerError> {
         let tx = self.db.begin_write().map_err(storage)?;
         let id = {
@@ -110,6 +114,10 @@ impl Ledger {
             let id = t.last().map_err(storage)?.map_or(1, |(k, _)| k.value() + 1);
             let bytes = postcard::to_allocvec(letter).map_err(storage)?;
             t.insert(id, bytes.as_slice()).map_err(storage)?;
+            if id > MAX_DEAD_LETTERS {
+                t.retain_in(..=id - MAX_DEAD_LETTERS, |_, _| false)
+                    .map_err(storage)?;
+            }
             id
         };
         tx.commit().map_err(storage)?;

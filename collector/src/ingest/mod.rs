@@ -79,6 +79,11 @@ pub struct Stats {
 #[error("the ingest queue is full")]
 pub struct Full;
 
+/// The worker has stopped.
+#[derive(Debug, thiserror::Error)]
+#[error("the ingest worker has stopped")]
+pub struct Stopped;
+
 /// The sending side, cloned into every handler.
 #[derive(Debug, Clone)]
 pub struct Pipeline {
@@ -97,6 +102,15 @@ impl Pipeline {
     pub fn submit_native(&self, job: NativeJob) -> Result<(), Full> {
         let n = job.samples.len() as u64;
         self.push(Work::Native(job), n)
+    }
+
+    /// Queue a native batch, waiting for room (MQTT: the broker keeps what waits behind
+    /// it). `Err` once the worker has stopped.
+    pub async fn send_native(&self, job: NativeJob) -> Result<(), Stopped> {
+        let n = job.samples.len() as u64;
+        self.tx.send(Work::Native(job)).await.map_err(|_| Stopped)?;
+        self.stats.accepted.fetch_add(n, Ordering::Relaxed);
+        Ok(())
     }
 
     fn push(&self, work: Work, samples: u64) -> Result<(), Full> {

@@ -107,7 +107,10 @@ mod tests {
             Signed::decode(&batch().encode()),
             Err(EnvelopeError::Unsigned { found: 1 })
         ));
-        assert!(matches!(Signed::decode(&[2, 0]), Err(EnvelopeError::MissingTag)));
+        assert!(matches!(
+            Signed::decode(&[2, 0]),
+            Err(EnvelopeError::MissingTag)
+        ));
     }
 
     #[test]
