@@ -1,0 +1,123 @@
+//! Helpers shared by the native ingest end-to-end tests (HTTP and MQTT).
+
+use edgemon_agent::queue::{Limits, Queue};
+use edgemon_collector::derive::slug::clean_timeseries_data_key;
+use edgemon_collector::ingest::Ledger;
+use edgemon_collector::tsdb::embedded::{EmbeddedConfig, EmbeddedStore, SystemClock};
+use edgemon_collector::tsdb::{Agg, FieldValue, Query, Retention, TagFilter, TimeSeries};
+use edgemon_tests::collector::Collector;
+use std::path::Path;
+
+/// What an agent's queue says after it was killed: the next sequence number and the
+/// numbers still queued (not acknowledged).
+pub fn agent_queue(dir: &Path) -> (u64, Vec<u64>, u64) {
+    let q = Queue::open(&dir.join("queue.redb"), Limits::default()).unwrap();
+    let st = q.status();
+    (st.next_seq, q.seqs().collect(), st.dropped)
+}
+
+/// After the collector stopped: every sample each agent deleted from its queue is settled
+/// in the ledger and stored exactly once (see [`check_store`]). `agents` pairs device ids
+/// with the agents' directories.
+pub fn check_exactly_once(c: &Collector, agents: &[(&str, &Path)]) {
+    let ledger = Ledger::open(&c.data_dir().join("ingest.redb")).unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let store = rt.block_on(async {
+        EmbeddedStore::open(
+            c.data_dir().join("timeseries.redb"),
+            EmbeddedConfig::default(),
+            std::sync::Arc::new(SystemClock),
+        )
+        .unwrap()
+    });
+    for (id, dir) in agents {
+        let (next_seq, unacked, dropped) = agent_queue(dir);
+        assert_eq!(dropped, 0);
+        assert!(
+            next_seq > 10,
+            "the agent collected only {} samples",
+            next_seq - 1
+        );
+        let acked: Vec<u64> = (1..next_seq).filter(|s| !unacked.contains(s)).collect();
+        let state = ledger.device(id.parse().unwrap()).unwrap().unwrap();
+        assert_eq!(state.seen.lost(), 0);
+        for s in &acked {
+            assert!(
+                state.seen.contains(*s),
+                "acknowledged sample {s} not settled"
+            );
+        }
+        // Stored samples: the acknowledged ones, and perhaps queued ones whose answer was
+        // lost with the collector, never more.
+        let settled = state.seen.floor()
+            + state
+                .seen
+                .ranges()
+                .iter()
+                .map(|(a, b)| b - a + 1)
+                .sum::<u64>();
+        assert!(settled >= acked.len() as u64 && settled < next_seq);
+        rt.block_on(check_store(&store, id, settled));
+    }
+}
+
+/// One point per stored sample (distinct collection times), and traffic deltas that add
+/// up to the last counters: a sample derived twice against the wrong base would break it.
+pub async fn check_store(store: &EmbeddedStore, id: &str, settled: u64) {
+    let q = |measurement: &str, tags: Vec<(String, String)>, field: &str, agg| Query {
+        retention: Retention::Default,
+        measurement: measurement.into(),
+        filters: std::iter::once(("object_id".to_owned(), id.to_owned()))
+            .chain(tags)
+            .map(|(key, value)| TagFilter { key, value })
+            .collect(),
+        fields: vec![(field.into(), agg)],
+        start_us: 0,
+        end_us: i64::MAX / 2,
+        bucket_us: None,
+        group_by_tags: vec![],
+    };
+    let one = |series: Vec<edgemon_collector::tsdb::Series>| -> Option<FieldValue> {
+        assert_eq!(series.len(), 1);
+        series[0].rows[0].values[0].clone()
+    };
+    let cpu = store
+        .query(q("cpu", vec![], "cpu_usage", Agg::Count))
+        .await
+        .unwrap();
+    assert_eq!(
+        one(cpu),
+        Some(FieldValue::Int(i64::try_from(settled).unwrap()))
+    );
+    let snap = store
+        .latest(
+            Retention::Short,
+            "device_data".into(),
+            vec![("pk".into(), id.into())],
+        )
+        .await
+        .unwrap()
+        .expect("a snapshot");
+    let Some(FieldValue::Str(data)) = snap.fields.get("data") else {
+        panic!("no data")
+    };
+    let data: serde_json::Value = serde_json::from_str(data).unwrap();
+    let mut checked = 0;
+    for iface in data["interfaces"].as_array().unwrap() {
+        let Some(rx) = iface["statistics"]["rx_bytes"].as_i64() else {
+            continue;
+        };
+        let name = iface["name"].as_str().unwrap();
+        let tag = ("ifname".to_owned(), clean_timeseries_data_key(name));
+        let sum = store
+            .query(q("traffic", vec![tag], "rx_bytes", Agg::Sum))
+            .await
+            .unwrap();
+        assert_eq!(one(sum), Some(FieldValue::Int(rx)), "traffic of {name}");
+        checked += 1;
+    }
+    assert!(checked > 0, "no interface with counters");
+}

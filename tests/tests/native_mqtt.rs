@@ -1,0 +1,262 @@
+//! Native ingest over MQTT, end to end: a real mosquitto (started by the test, no ACL: any
+//! device may publish anywhere), the real collector subscribed to it, real agents in
+//! `mqtt` mode, and a test client playing a hostile device.
+
+mod native_common;
+
+use edgemon_collector::ingest::Ledger;
+use edgemon_shared::envelope::{Batch, Document, Sample, key_hash};
+use edgemon_tests::agent::{Running, wait_for};
+use edgemon_tests::bin;
+use edgemon_tests::collector::{Collector, fields};
+use edgemon_tests::http::try_request;
+use edgemon_tests::mosquitto::Mosquitto;
+use rumqttc::{Client, Event, MqttOptions, Outgoing, Packet, QoS};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Command, Stdio};
+use uuid::Uuid;
+
+struct Device {
+    id: String,
+    key: String,
+}
+
+fn metric(addr: SocketAddr, name: &str) -> u64 {
+    let Ok(r) = try_request(addr, "GET", "/metrics", &[], b"") else {
+        return 0;
+    };
+    r.text()
+        .lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or(0)
+}
+
+/// The next sequence number a running agent reports in its status file.
+fn next_seq(dir: &Path) -> u64 {
+    std::fs::read_to_string(dir.join("status"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|v| v["queue"]["next_seq"].as_u64())
+        .unwrap_or(0)
+}
+
+fn dead(addr: SocketAddr, reason: &str) -> u64 {
+    metric(
+        addr,
+        &format!("edgemon_mqtt_dead_letters_total{{reason=\"{reason}\"}}"),
+    )
+}
+
+fn agent(dir: &Path, n: u64, broker: u16, dev: &Device) -> Running {
+    Running(
+        Command::new(bin("edgemon-agent"))
+            .args(["run", "--simulate", &n.to_string()])
+            .args(["--uuid", &dev.id, "--key", &dev.key, "--mode", "mqtt"])
+            .args(["--mqtt-broker", &format!("127.0.0.1:{broker}")])
+            .args(["--mqtt-org", "acme", "--request-timeout", "2"])
+            .args(["--interval", "150ms", "--batch-max", "4"])
+            .args(["--boot-delay-max", "0", "--backoff-max", "1"])
+            .arg("--queue-path")
+            .arg(dir.join("queue.redb"))
+            .arg("--status-file")
+            .arg(dir.join("status"))
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    )
+}
+
+/// Publish QoS 1 messages as `user` and wait for their PUBACKs.
+fn publish(port: u16, user: &Device, messages: &[(String, Vec<u8>)]) {
+    let mut opts = MqttOptions::new(format!("test-{}", user.id), "127.0.0.1", port);
+    opts.set_credentials(user.id.clone(), user.key.clone());
+    opts.set_max_packet_size(1 << 20, 1 << 20);
+    let (client, mut conn) = Client::new(opts, 16);
+    for (topic, payload) in messages {
+        client
+            .publish(topic.clone(), QoS::AtLeastOnce, false, payload.clone())
+            .unwrap();
+    }
+    let mut acked = 0;
+    for ev in conn.iter() {
+        match ev {
+            Ok(Event::Incoming(Packet::PubAck(_))) => {
+                acked += 1;
+                if acked == messages.len() {
+                    break;
+                }
+            }
+            Ok(_) => {}
+            Err(e) => panic!("test publisher: {e}"),
+        }
+    }
+    client.disconnect().unwrap();
+    for ev in conn.iter() {
+        if matches!(ev, Ok(Event::Outgoing(Outgoing::Disconnect)) | Err(_)) {
+            break;
+        }
+    }
+}
+
+fn batch(device: &str, seqs: &[u64]) -> Batch {
+    Batch {
+        device: device.parse().unwrap(),
+        samples: seqs
+            .iter()
+            .map(|&s| Sample {
+                seq: s,
+                collected_at_us: 1_700_000_000_000_000 + i64::try_from(s).unwrap(),
+                document: Document::from_json(r#"{"type":"DeviceMonitoring"}"#).unwrap(),
+            })
+            .collect(),
+    }
+}
+
+#[test]
+fn agents_over_mqtt_forgeries_garbage_and_sigkill() {
+    let mut c = Collector::new();
+    c.cli(&["org", "add", "Acme", "--slug", "acme"]);
+    let devs: Vec<Device> = ["a", "b", "c"]
+        .iter()
+        .map(|n| {
+            let d = fields(&c.cli(&["device", "add", "--org", "acme", "--name", n]));
+            Device {
+                id: d["id"].clone(),
+                key: d["key"].clone(),
+            }
+        })
+        .collect();
+    let broker_dir = tempfile::tempdir().unwrap();
+    let mut users: Vec<(&str, &str)> = devs
+        .iter()
+        .map(|d| (d.id.as_str(), d.key.as_str()))
+        .collect();
+    users.push(("collector", "collector-secret"));
+    let broker = Mosquitto::start(broker_dir.path(), &users);
+    c.env("EDGEMON__MQTT__ENABLED", "true")
+        .env(
+            "EDGEMON__MQTT__BROKER",
+            &format!("mqtt://127.0.0.1:{}", broker.port),
+        )
+        .env("EDGEMON__MQTT__USERNAME", "collector")
+        .env("EDGEMON__MQTT__PASSWORD", "collector-secret");
+    let mut addr = c.start();
+    let dirs: Vec<tempfile::TempDir> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
+    let agents: Vec<Running> = dirs
+        .iter()
+        .enumerate()
+        .map(|(i, dir)| agent(dir.path(), 3 + i as u64, broker.port, &devs[i]))
+        .collect();
+    wait_for("batches over MQTT", || {
+        metric(addr, "edgemon_mqtt_batches_total") >= 4
+    });
+
+    // Device c, with its own valid credentials, publishes as device a.
+    let (a, hostile) = (&devs[0], &devs[2]);
+    let a_topic = format!("edgemon/v1/acme/{}/samples", a.id);
+    let forged = batch(&a.id, &[1_000_000]).encode_signed(&key_hash(&hostile.key));
+    let unknown = Uuid::from_u128(77).to_string();
+    publish(
+        broker.port,
+        hostile,
+        &[
+            (a_topic.clone(), forged),
+            (a_topic.clone(), b"\x02garbage".to_vec()),
+            (
+                format!("edgemon/v1/acme/{unknown}/samples"),
+                batch(&unknown, &[1]).encode_signed(&key_hash("x")),
+            ),
+        ],
+    );
+    wait_for("dead letters", || {
+        dead(addr, "unauthenticated") == 1
+            && dead(addr, "undecodable") == 1
+            && dead(addr, "unknown_device") == 1
+    });
+    // ... while good batches keep flowing.
+    let before = metric(addr, "edgemon_mqtt_batches_total");
+    wait_for("more batches", || {
+        metric(addr, "edgemon_mqtt_batches_total") >= before + 4
+    });
+
+    // Device c's own batch, delivered twice: stored once.
+    let twice = batch(&hostile.id, &[1, 2]).encode_signed(&key_hash(&hostile.key));
+    let c_topic = format!("edgemon/v1/acme/{}/samples", hostile.id);
+    publish(
+        broker.port,
+        hostile,
+        &[(c_topic.clone(), twice.clone()), (c_topic, twice)],
+    );
+    wait_for("the duplicate", || {
+        metric(addr, "edgemon_native_duplicates_total") >= 2
+    });
+
+    // SIGKILL mid-stream: what was stored but not acknowledged comes again.
+    c.env("EDGEMON__HTTP__LISTEN", &addr.to_string());
+    for _ in 0..3 {
+        c.kill();
+        // The broker keeps what the agents publish meanwhile.
+        let seqs: Vec<u64> = dirs.iter().map(|d| next_seq(d.path())).collect();
+        wait_for("a backlog at the broker", || {
+            dirs.iter()
+                .zip(&seqs)
+                .all(|(d, s)| next_seq(d.path()) >= s + 3)
+        });
+        addr = c.start();
+        wait_for("batches after the restart", || {
+            metric(addr, "edgemon_mqtt_batches_total") >= 4
+        });
+    }
+    let status_before = metric(addr, "edgemon_mqtt_status_updates_total");
+    for a in agents {
+        a.kill();
+    }
+    // The broker delivers the collector's session in order: once a marker published now
+    // is stored, so is everything the agents had published.
+    let dups = metric(addr, "edgemon_native_duplicates_total");
+    let marker = batch(&hostile.id, &[1, 2, 3]).encode_signed(&key_hash(&hostile.key));
+    publish(
+        broker.port,
+        hostile,
+        &[(format!("edgemon/v1/acme/{}/samples", hostile.id), marker)],
+    );
+    wait_for("the marker", || {
+        metric(addr, "edgemon_native_duplicates_total") >= dups + 2
+    });
+    wait_for("the last wills", || {
+        metric(addr, "edgemon_mqtt_status_updates_total") >= status_before + 2
+    });
+    assert!(c.stop().success());
+
+    let agents: Vec<(&str, &Path)> = devs
+        .iter()
+        .zip(&dirs)
+        .map(|(d, dir)| (d.id.as_str(), dir.path()))
+        .collect();
+    native_common::check_exactly_once(&c, &agents);
+    let ledger = Ledger::open(&c.data_dir().join("ingest.redb")).unwrap();
+    for d in &devs[..2] {
+        let st = ledger
+            .status(d.id.parse().unwrap())
+            .unwrap()
+            .expect("a status");
+        assert!(!st.online, "the last will said offline");
+    }
+    let letters = ledger.dead_letters().unwrap();
+    let reasons: Vec<&str> = letters.iter().map(|l| l.reason.as_str()).collect();
+    assert_eq!(
+        reasons,
+        ["unauthenticated", "undecodable", "unknown_device"]
+    );
+    assert_eq!(letters[0].topic, a_topic);
+    assert_eq!(letters[1].payload, b"\x02garbage");
+    let a_state = ledger.device(a.id.parse().unwrap()).unwrap().unwrap();
+    assert!(
+        !a_state.seen.contains(1_000_000),
+        "the forged sample was not stored"
+    );
+    let c_state = ledger.device(hostile.id.parse().unwrap()).unwrap().unwrap();
+    assert_eq!(c_state.seen.floor(), 3);
+    drop(broker);
+}
