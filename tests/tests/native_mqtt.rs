@@ -113,8 +113,9 @@ fn batch(device: &str, seqs: &[u64]) -> Batch {
     }
 }
 
-#[test]
-fn agents_over_mqtt_forgeries_garbage_and_sigkill() {
+/// A registry with devices a, b, c in organization acme; a broker where each has its own
+/// credentials (no ACL); the collector configured to subscribe (not started).
+fn setup() -> (Collector, Vec<Device>, Mosquitto, tempfile::TempDir) {
     let mut c = Collector::new();
     c.cli(&["org", "add", "Acme", "--slug", "acme"]);
     let devs: Vec<Device> = ["a", "b", "c"]
@@ -141,6 +142,12 @@ fn agents_over_mqtt_forgeries_garbage_and_sigkill() {
         )
         .env("EDGEMON__MQTT__USERNAME", "collector")
         .env("EDGEMON__MQTT__PASSWORD", "collector-secret");
+    (c, devs, broker, broker_dir)
+}
+
+#[test]
+fn agents_over_mqtt_forgeries_garbage_and_sigkill() {
+    let (mut c, devs, broker, _broker_dir) = setup();
     let mut addr = c.start();
     let dirs: Vec<tempfile::TempDir> = (0..2).map(|_| tempfile::tempdir().unwrap()).collect();
     let agents: Vec<Running> = dirs
@@ -235,6 +242,12 @@ fn agents_over_mqtt_forgeries_garbage_and_sigkill() {
         .map(|(d, dir)| (d.id.as_str(), dir.path()))
         .collect();
     native_common::check_exactly_once(&c, &agents);
+    check_ledger(&c, &devs, &a_topic);
+    drop(broker);
+}
+
+/// Last wills, dead letters, the forgery not stored, the duplicate stored once.
+fn check_ledger(c: &Collector, devs: &[Device], a_topic: &str) {
     let ledger = Ledger::open(&c.data_dir().join("ingest.redb")).unwrap();
     for d in &devs[..2] {
         let st = ledger
@@ -251,12 +264,11 @@ fn agents_over_mqtt_forgeries_garbage_and_sigkill() {
     );
     assert_eq!(letters[0].topic, a_topic);
     assert_eq!(letters[1].payload, b"\x02garbage");
-    let a_state = ledger.device(a.id.parse().unwrap()).unwrap().unwrap();
+    let a_state = ledger.device(devs[0].id.parse().unwrap()).unwrap().unwrap();
     assert!(
         !a_state.seen.contains(1_000_000),
         "the forged sample was not stored"
     );
-    let c_state = ledger.device(hostile.id.parse().unwrap()).unwrap().unwrap();
+    let c_state = ledger.device(devs[2].id.parse().unwrap()).unwrap().unwrap();
     assert_eq!(c_state.seen.floor(), 3);
-    drop(broker);
 }

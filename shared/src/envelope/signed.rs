@@ -40,7 +40,7 @@ impl Batch {
 pub struct Signed<'a> {
     pub batch: Batch,
     /// The bytes the tag covers.
-    signed: &'a [u8],
+    covered: &'a [u8],
     tag: &'a [u8],
 }
 
@@ -59,13 +59,17 @@ impl<'a> Signed<'a> {
         let (signed, tag) = bytes.split_at(end);
         let (_, body) = Batch::version(signed).map_err(|_| EnvelopeError::MissingTag)?;
         let batch = Batch::body(body)?;
-        Ok(Signed { batch, signed, tag })
+        Ok(Signed {
+            batch,
+            covered: signed,
+            tag,
+        })
     }
 
     /// Whether the tag was made with this key hash (constant time).
     pub fn verify(&self, key_hash: &[u8; 32]) -> bool {
         let mut m = mac(key_hash);
-        m.update(self.signed);
+        m.update(self.covered);
         m.verify_slice(self.tag).is_ok()
     }
 }
