@@ -40,6 +40,14 @@ enum Command {
     /// Manage API tokens (the collector must not be running).
     #[command(subcommand)]
     Token(admin::TokenCmd),
+    /// Write a mosquitto ACL file from the registry: each active device may publish only
+    /// under its own topics, the collector (`mqtt.username`) only read those of the
+    /// organizations it serves (`mqtt.orgs`). Send mosquitto SIGHUP to reload it.
+    MqttAcl {
+        /// Where to write it (replaced atomically); standard output without it.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
 }
 
 impl Cli {
@@ -74,6 +82,7 @@ impl Cli {
             Command::Org(ref cmd) => admin::org(&load()?, cmd),
             Command::Device(ref cmd) => admin::device(&load()?, cmd),
             Command::Token(ref cmd) => admin::token(&load()?, cmd),
+            Command::MqttAcl { ref out } => admin::mqtt_acl(&load()?, out.as_deref()),
         }
     }
 }

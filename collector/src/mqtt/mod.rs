@@ -16,6 +16,7 @@
 //! acknowledged, so they never stall the subscription. Acknowledgements leave in the order
 //! the messages arrived (MQTT 3.1.1 §4.6).
 
+pub mod acl;
 pub mod check;
 mod shell;
 pub mod topic;
