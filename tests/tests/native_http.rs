@@ -8,7 +8,8 @@ use edgemon_shared::envelope::{Batch, Document, POSTCARD_MEDIA_TYPE, Sample};
 use edgemon_tests::agent::{Running, queued, wait_for};
 use edgemon_tests::bin;
 use edgemon_tests::collector::{Collector, fields};
-use edgemon_tests::http::{request, try_request};
+use edgemon_tests::http::request;
+use native_common::metric;
 use std::net::SocketAddr;
 use std::path::Path;
 use std::process::{Command, Stdio};
@@ -67,16 +68,6 @@ fn post(addr: SocketAddr, key: &str, ct: &str, body: &[u8]) -> edgemon_tests::ht
     )
 }
 
-fn metric(addr: SocketAddr, name: &str) -> u64 {
-    let Ok(r) = try_request(addr, "GET", "/metrics", &[], b"") else {
-        return 0;
-    };
-    r.text()
-        .lines()
-        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
-        .unwrap_or(0)
-}
-
 #[test]
 fn the_http_contract() {
     let (mut c, devs) = fleet(2);
@@ -131,7 +122,10 @@ fn the_http_contract() {
     assert!(c.stop().success());
     let ledger = Ledger::open(&c.data_dir().join("ingest.redb")).unwrap();
     let state = ledger.device(a.id.parse().unwrap()).unwrap().unwrap();
-    assert_eq!((state.seen.floor(), state.seen.lost()), (11, 6));
+    assert_eq!(
+        (state.seen.floor(), state.seen.ranges(), state.seen.lost()),
+        (3, &[(10, 11)][..], 6)
+    );
 }
 
 fn agent(dir: &Path, n: u64, url: &str, dev: &Device) -> Running {

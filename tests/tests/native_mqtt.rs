@@ -7,97 +7,11 @@ mod native_common;
 use edgemon_collector::ingest::Ledger;
 use edgemon_shared::envelope::{Batch, Document, Sample, key_hash};
 use edgemon_tests::agent::{Running, wait_for};
-use edgemon_tests::bin;
 use edgemon_tests::collector::{Collector, fields};
-use edgemon_tests::http::try_request;
 use edgemon_tests::mosquitto::Mosquitto;
-use rumqttc::{Client, Event, MqttOptions, Outgoing, Packet, QoS};
-use std::net::SocketAddr;
+use native_common::{Device, dead, metric, mqtt_agent, next_seq, publish};
 use std::path::Path;
-use std::process::{Command, Stdio};
 use uuid::Uuid;
-
-struct Device {
-    id: String,
-    key: String,
-}
-
-fn metric(addr: SocketAddr, name: &str) -> u64 {
-    let Ok(r) = try_request(addr, "GET", "/metrics", &[], b"") else {
-        return 0;
-    };
-    r.text()
-        .lines()
-        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
-        .unwrap_or(0)
-}
-
-/// The next sequence number a running agent reports in its status file.
-fn next_seq(dir: &Path) -> u64 {
-    std::fs::read_to_string(dir.join("status"))
-        .ok()
-        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
-        .and_then(|v| v["queue"]["next_seq"].as_u64())
-        .unwrap_or(0)
-}
-
-fn dead(addr: SocketAddr, reason: &str) -> u64 {
-    metric(
-        addr,
-        &format!("edgemon_mqtt_dead_letters_total{{reason=\"{reason}\"}}"),
-    )
-}
-
-fn agent(dir: &Path, n: u64, broker: u16, dev: &Device) -> Running {
-    Running(
-        Command::new(bin("edgemon-agent"))
-            .args(["run", "--simulate", &n.to_string()])
-            .args(["--uuid", &dev.id, "--key", &dev.key, "--mode", "mqtt"])
-            .args(["--mqtt-broker", &format!("127.0.0.1:{broker}")])
-            .args(["--mqtt-org", "acme", "--request-timeout", "2"])
-            .args(["--interval", "150ms", "--batch-max", "4"])
-            .args(["--boot-delay-max", "0", "--backoff-max", "1"])
-            .arg("--queue-path")
-            .arg(dir.join("queue.redb"))
-            .arg("--status-file")
-            .arg(dir.join("status"))
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    )
-}
-
-/// Publish QoS 1 messages as `user` and wait for their PUBACKs.
-fn publish(port: u16, user: &Device, messages: &[(String, Vec<u8>)]) {
-    let mut opts = MqttOptions::new(format!("test-{}", user.id), "127.0.0.1", port);
-    opts.set_credentials(user.id.clone(), user.key.clone());
-    opts.set_max_packet_size(1 << 20, 1 << 20);
-    let (client, mut conn) = Client::new(opts, 16);
-    for (topic, payload) in messages {
-        client
-            .publish(topic.clone(), QoS::AtLeastOnce, false, payload.clone())
-            .unwrap();
-    }
-    let mut acked = 0;
-    for ev in conn.iter() {
-        match ev {
-            Ok(Event::Incoming(Packet::PubAck(_))) => {
-                acked += 1;
-                if acked == messages.len() {
-                    break;
-                }
-            }
-            Ok(_) => {}
-            Err(e) => panic!("test publisher: {e}"),
-        }
-    }
-    client.disconnect().unwrap();
-    for ev in conn.iter() {
-        if matches!(ev, Ok(Event::Outgoing(Outgoing::Disconnect)) | Err(_)) {
-            break;
-        }
-    }
-}
 
 fn batch(device: &str, seqs: &[u64]) -> Batch {
     Batch {
@@ -153,7 +67,7 @@ fn agents_over_mqtt_forgeries_garbage_and_sigkill() {
     let agents: Vec<Running> = dirs
         .iter()
         .enumerate()
-        .map(|(i, dir)| agent(dir.path(), 3 + i as u64, broker.port, &devs[i]))
+        .map(|(i, dir)| mqtt_agent(dir.path(), 3 + i as u64, broker.port, &devs[i]))
         .collect();
     wait_for("batches over MQTT", || {
         metric(addr, "edgemon_mqtt_batches_total") >= 4

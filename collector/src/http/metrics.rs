@@ -16,7 +16,7 @@ fn line(out: &mut String, name: &str, kind: &str, help: &str, value: u64) {
 }
 
 /// The native path's counters.
-fn native_counters(s: &Stats) -> [(&'static str, &'static str, &AtomicU64); 5] {
+fn native_counters(s: &Stats) -> [(&'static str, &'static str, &AtomicU64); 6] {
     [
         (
             "edgemon_native_batches_total",
@@ -30,8 +30,13 @@ fn native_counters(s: &Stats) -> [(&'static str, &'static str, &AtomicU64); 5] {
         ),
         (
             "edgemon_native_lost_total",
-            "Sequence numbers never received (gaps: samples the devices dropped).",
+            "Sequence numbers counted as lost: gaps below a batch's oldest sample (samples the devices dropped).",
             &s.native_lost,
+        ),
+        (
+            "edgemon_native_late_total",
+            "Samples counted as lost that arrived later (reordered) and were stored.",
+            &s.native_late,
         ),
         (
             "edgemon_native_invalid_total",

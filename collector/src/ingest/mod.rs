@@ -66,8 +66,10 @@ pub struct Stats {
     pub native_batches: AtomicU64,
     /// Native samples ignored as already stored.
     pub native_duplicates: AtomicU64,
-    /// Sequence numbers known lost (gaps: samples the devices dropped).
+    /// Sequence numbers counted as lost (gaps: samples the devices dropped).
     pub native_lost: AtomicU64,
+    /// Samples counted as lost that arrived later anyway (reordered), and were stored.
+    pub native_late: AtomicU64,
     /// Native samples whose document is invalid (not stored).
     pub native_invalid: AtomicU64,
     /// Failed ledger commits (each retried; the batch waits).

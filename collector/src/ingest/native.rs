@@ -86,8 +86,10 @@ pub struct Outcome {
     pub stored: u64,
     /// Samples already stored (or settled) before: ignored.
     pub duplicates: u64,
-    /// Sequence numbers newly known to be lost (gaps below this batch).
+    /// Sequence numbers newly counted as lost (gaps below this batch's oldest sample).
     pub lost: u64,
+    /// Samples stored now that had been counted as lost (they arrived out of order).
+    pub late: u64,
     /// Samples whose document the reference schema refuses: not stored, never retried.
     pub invalid: Vec<Invalid>,
 }
@@ -113,6 +115,7 @@ pub fn apply(
     let mut outcome = Outcome {
         duplicates: admission.duplicates,
         lost: admission.lost,
+        late: admission.late,
         ..Outcome::default()
     };
     let mut samples: Vec<Option<Sample>> = samples.into_iter().map(Some).collect();

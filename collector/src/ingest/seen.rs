@@ -1,21 +1,22 @@
-//! Which sequence numbers of one device are settled (stored, or known lost): the sans-IO
+//! Which sequence numbers of one device are settled (stored, or given up): the sans-IO
 //! core of exactly-once storage on the native path.
 //!
 //! The agent numbers its samples 1, 2, 3, … and always sends its *oldest* queued samples
 //! (plus its newest one, so a throttled drain still shows the current state). Hence, when a
-//! batch arrives whose oldest sample is `s`, every number below `s` that the collector has
-//! not stored is gone for good: the agent dropped it (queue bounds) or never had it. Such
-//! holes are counted as lost and folded into the `floor`, so the set stays a handful of
-//! ranges whatever the history:
+//! batch arrives whose oldest sample is `s`, the numbers below `s` that the collector has
+//! not stored are normally gone (the agent dropped them): they are counted as **lost** at
+//! once. They stay open, though: brokers and reconnections may reorder messages, so a
+//! number counted lost that arrives later is still stored (and counted as **late**).
 //!
 //! ```text
-//!  settled ≤ floor      holes / ranges above the floor (few: the newest samples seen early)
+//!  settled ≤ floor      stored ranges above the floor (holes between them stay open)
 //! ├───────────────┤ … [a, b] … [c, d]
 //! ```
 //!
-//! A number `≤ floor`, or inside a range, is a duplicate. A number that was declared lost
-//! and arrives later anyway (not something the agent does) is treated as a duplicate too:
-//! storage stays at most once.
+//! The floor rises over contiguous stored numbers. At most [`MAX_RANGES`] ranges are kept:
+//! beyond, the lowest hole is given up (folded into the floor), so the set stays small
+//! whatever the history. A number `≤ floor` or inside a range is a duplicate: storage is
+//! at most once.
 
 use serde::{Deserialize, Serialize};
 
@@ -28,9 +29,11 @@ pub const MAX_RANGES: usize = 64;
 pub struct SeenSet {
     /// Every number `1..=floor` is settled.
     floor: u64,
-    /// Settled ranges above `floor + 1`, inclusive, sorted, disjoint and not adjacent.
+    /// Stored ranges above `floor + 1`, inclusive, sorted, disjoint and not adjacent.
     ranges: Vec<(u64, u64)>,
-    /// Numbers declared lost so far (holes below a later batch's oldest sample).
+    /// Holes up to here have been counted as lost.
+    counted_to: u64,
+    /// Numbers counted as lost and not stored since (holes below a batch's oldest sample).
     lost: u64,
 }
 
@@ -41,8 +44,10 @@ pub struct Admission {
     pub fresh: Vec<usize>,
     /// Samples already settled (or repeated inside the batch).
     pub duplicates: u64,
-    /// Numbers newly declared lost by this batch.
+    /// Numbers newly counted as lost by this batch (holes below its oldest sample).
     pub lost: u64,
+    /// Fresh samples that had been counted as lost (they arrived out of order).
+    pub late: u64,
 }
 
 impl SeenSet {
@@ -51,7 +56,7 @@ impl SeenSet {
         seq <= self.floor || self.ranges.iter().any(|&(a, b)| (a..=b).contains(&seq))
     }
 
-    /// Numbers declared lost so far.
+    /// Numbers counted as lost and still missing.
     pub fn lost(&self) -> u64 {
         self.lost
     }
@@ -61,9 +66,14 @@ impl SeenSet {
         self.floor
     }
 
-    /// Ranges kept above the floor.
+    /// Stored ranges kept above the floor.
     pub fn ranges(&self) -> &[(u64, u64)] {
         &self.ranges
+    }
+
+    /// How many numbers are settled.
+    pub fn settled(&self) -> u64 {
+        self.floor + self.ranges.iter().map(|(a, b)| b - a + 1).sum::<u64>()
     }
 
     /// Admit a batch (its samples' sequence numbers, in batch order) and mark everything it
@@ -72,7 +82,7 @@ impl SeenSet {
     pub fn admit(&mut self, seqs: &[u64]) -> Admission {
         let mut out = Admission::default();
         if let Some(oldest) = seqs.iter().copied().filter(|&s| s > 0).min() {
-            out.lost += self.raise_floor(oldest - 1);
+            out.lost += self.count_holes_to(oldest - 1);
         }
         for (i, &seq) in seqs.iter().enumerate() {
             if seq == 0 || self.contains(seq) {
@@ -80,39 +90,38 @@ impl SeenSet {
             } else {
                 self.insert(seq);
                 out.fresh.push(i);
+                if seq <= self.counted_to {
+                    out.late += 1;
+                }
             }
         }
         while self.ranges.len() > MAX_RANGES {
             let (a, _) = self.ranges[0];
-            out.lost += self.raise_floor(a - 1);
+            out.lost += self.count_holes_to(a - 1);
+            self.floor = a - 1;
+            self.absorb_floor();
         }
-        self.lost += out.lost;
+        self.lost = self.lost + out.lost - out.late;
         out
     }
 
-    /// Settle everything up to `to`; returns how many numbers were holes (lost).
-    fn raise_floor(&mut self, to: u64) -> u64 {
-        if to <= self.floor {
+    /// Count the unsettled numbers in `(counted_to, to]` as lost.
+    fn count_holes_to(&mut self, to: u64) -> u64 {
+        let from = self.counted_to.max(self.floor) + 1;
+        if to < from {
             return 0;
         }
-        let mut holes = to - self.floor;
-        let mut keep = Vec::with_capacity(self.ranges.len());
-        for &(a, b) in &self.ranges {
-            if a > to {
-                keep.push((a, b));
-            } else {
-                holes -= b.min(to) - a + 1;
-                if b > to {
-                    keep.push((to + 1, b));
-                }
-            }
-        }
-        self.floor = to;
-        self.ranges = keep;
-        self.absorb_floor();
-        holes
+        let stored: u64 = self
+            .ranges
+            .iter()
+            .map(|&(a, b)| {
+                let (lo, hi) = (a.max(from), b.min(to));
+                if lo <= hi { hi - lo + 1 } else { 0 }
+            })
+            .sum();
+        self.counted_to = to;
+        to - from + 1 - stored
     }
-
     /// Merge a first range that touches the floor into it.
     fn absorb_floor(&mut self) {
         while let Some(&(a, b)) = self.ranges.first() {

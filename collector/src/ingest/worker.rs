@@ -234,6 +234,7 @@ pub(super) async fn run(
                 .native_duplicates
                 .fetch_add(outcome.duplicates, Ordering::Relaxed);
             stats.native_lost.fetch_add(outcome.lost, Ordering::Relaxed);
+            stats.native_late.fetch_add(outcome.late, Ordering::Relaxed);
             stats
                 .native_invalid
                 .fetch_add(outcome.invalid.len() as u64, Ordering::Relaxed);

@@ -10,7 +10,7 @@ use crate::ingest::{NativeJob, Outcome, Pipeline};
 use crate::registry::{Registry, RegistryError};
 use rumqttc::{AsyncClient, Event, MqttOptions, Packet, Publish, QoS};
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot, watch};
 use uuid::Uuid;
@@ -38,13 +38,13 @@ pub struct Context {
     pub stats: Arc<Stats>,
 }
 
-/// A message waiting for its acknowledgement.
+/// A message waiting for its acknowledgement, with the connection it came on.
 #[derive(Debug)]
 enum Pending {
     /// Acknowledge now (dead letter, status).
-    Now(Publish),
+    Now(u64, Publish),
     /// Acknowledge once the worker answers (not at all if it stops first).
-    Stored(Publish, oneshot::Receiver<Outcome>),
+    Stored(u64, Publish, oneshot::Receiver<Outcome>),
 }
 
 /// Serve MQTT until `shutdown` turns true, then stop taking messages, acknowledge what
@@ -59,20 +59,22 @@ pub async fn run(
     } else {
         cfg.orgs.clone()
     };
-    let (host, port) = cfg.host_port().map_err(MqttError::Config)?;
-    let mut opts = MqttOptions::new(cfg.client_id.clone(), host, port);
-    opts.set_clean_session(false)
-        .set_manual_acks(true)
-        .set_keep_alive(Duration::from_secs(cfg.keep_alive.as_secs()))
-        .set_max_packet_size(MAX_PACKET, MAX_PACKET);
-    if let Some(user) = &cfg.username {
-        opts.set_credentials(user.clone(), cfg.password.clone().unwrap_or_default());
-    }
+    let opts = options(&cfg)?;
     let (client, mut eventloop) = AsyncClient::new(opts, 256);
-    let (msg_tx, msg_rx) = mpsc::channel::<Publish>(1024);
+    let (msg_tx, msg_rx) = mpsc::channel::<(u64, Publish)>(1024);
     let (ack_tx, ack_rx) = mpsc::channel::<Pending>(1024);
+    // Packet ids are only meaningful on the connection that carried the message: after a
+    // reconnection the broker sends what was not acknowledged again, and an old id could
+    // name another message. So each message carries its connection's number, and a
+    // PUBACK is sent only on that connection.
+    let connection = Arc::new(AtomicU64::new(0));
     let processor = tokio::spawn(process(msg_rx, ack_tx, ctx.clone()));
-    let acker = tokio::spawn(acknowledge(ack_rx, client.clone(), ctx.stats.clone()));
+    let acker = tokio::spawn(acknowledge(
+        ack_rx,
+        client.clone(),
+        ctx.stats.clone(),
+        connection.clone(),
+    ));
     tracing::info!(broker = %cfg.broker, client_id = %cfg.client_id, orgs = ?orgs, "MQTT ingest starting");
     let mut delay = Duration::from_millis(250);
     let mut backoff = None;
@@ -87,6 +89,7 @@ pub async fn run(
             () = stopped(&mut shutdown) => break,
             ev = eventloop.poll() => match ev {
                 Ok(Event::Incoming(Packet::ConnAck(c))) => {
+                    connection.fetch_add(1, Ordering::SeqCst);
                     delay = Duration::from_millis(250);
                     ctx.stats.connections.fetch_add(1, Ordering::Relaxed);
                     ctx.stats.connected.store(true, Ordering::Relaxed);
@@ -100,12 +103,13 @@ pub async fn run(
                     }
                 }
                 Ok(Event::Incoming(Packet::Publish(p))) => {
-                    if msg_tx.send(p).await.is_err() {
+                    if msg_tx.send((connection.load(Ordering::SeqCst), p)).await.is_err() {
                         break;
                     }
                 }
                 Ok(_) => {}
                 Err(e) => {
+                    connection.fetch_add(1, Ordering::SeqCst);
                     ctx.stats.connected.store(false, Ordering::Relaxed);
                     tracing::warn!(error = %e, retry_in_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX), "MQTT connection failed");
                     backoff = Some(delay);
@@ -117,6 +121,34 @@ pub async fn run(
     // Stop taking messages (the broker keeps the rest for the next session), let the
     // batches already queued be stored and acknowledged, then disconnect.
     drop(msg_tx);
+    finish(&mut eventloop, &client, processor, acker).await;
+    ctx.stats.connected.store(false, Ordering::Relaxed);
+    tracing::info!("MQTT ingest stopped");
+    Ok(())
+}
+
+/// The session: persistent, manual acknowledgements.
+fn options(cfg: &config::Mqtt) -> Result<MqttOptions, MqttError> {
+    let (host, port) = cfg.host_port().map_err(MqttError::Config)?;
+    let mut opts = MqttOptions::new(cfg.client_id.clone(), host, port);
+    opts.set_clean_session(false)
+        .set_manual_acks(true)
+        .set_keep_alive(Duration::from_secs(cfg.keep_alive.as_secs()))
+        .set_max_packet_size(MAX_PACKET, MAX_PACKET);
+    if let Some(user) = &cfg.username {
+        opts.set_credentials(user.clone(), cfg.password.clone().unwrap_or_default());
+    }
+    Ok(opts)
+}
+
+/// Keeps the event loop turning until the processor and the acknowledger are done (at
+/// most 30 s), then disconnects.
+async fn finish(
+    eventloop: &mut rumqttc::EventLoop,
+    client: &AsyncClient,
+    processor: tokio::task::JoinHandle<()>,
+    acker: tokio::task::JoinHandle<()>,
+) {
     let drain = async {
         let _ = processor.await;
         let _ = acker.await;
@@ -147,9 +179,6 @@ pub async fn run(
         }
     })
     .await;
-    ctx.stats.connected.store(false, Ordering::Relaxed);
-    tracing::info!("MQTT ingest stopped");
-    Ok(())
 }
 
 /// Resolves once `shutdown` turns true (or its sender is gone).
@@ -191,8 +220,12 @@ async fn retrying<T: Send + 'static, E: std::fmt::Display + Send + 'static>(
 }
 
 /// Checks each message in arrival order and hands it on.
-async fn process(mut rx: mpsc::Receiver<Publish>, acks: mpsc::Sender<Pending>, ctx: Context) {
-    while let Some(p) = rx.recv().await {
+async fn process(
+    mut rx: mpsc::Receiver<(u64, Publish)>,
+    acks: mpsc::Sender<Pending>,
+    ctx: Context,
+) {
+    while let Some((conn, p)) = rx.recv().await {
         let topic = topic::parse(&p.topic);
         let known = match &topic {
             Some(Topic { device, .. }) => {
@@ -213,7 +246,7 @@ async fn process(mut rx: mpsc::Receiver<Publish>, acks: mpsc::Sender<Pending>, c
                 if ctx.pipeline.send_native(job).await.is_err() {
                     return;
                 }
-                Pending::Stored(p, stored)
+                Pending::Stored(conn, p, stored)
             }
             Verdict::Status { device, online } => {
                 let ledger = ctx.ledger.clone();
@@ -224,11 +257,11 @@ async fn process(mut rx: mpsc::Receiver<Publish>, acks: mpsc::Sender<Pending>, c
                 retrying("status write", move || ledger.set_status(device, &status)).await;
                 ctx.stats.status_updates.fetch_add(1, Ordering::Relaxed);
                 tracing::info!(%device, online, "device status");
-                Pending::Now(p)
+                Pending::Now(conn, p)
             }
             Verdict::Dead { reason, detail } => {
                 dead_letter(&ctx, &p, reason, detail).await;
-                Pending::Now(p)
+                Pending::Now(conn, p)
             }
         };
         if acks.send(pending).await.is_err() {
@@ -255,19 +288,28 @@ async fn dead_letter(ctx: &Context, p: &Publish, reason: DeadReason, detail: Str
     retrying("dead-letter write", move || ledger.dead_letter(&letter)).await;
 }
 
-/// Acknowledges in arrival order; a batch only once it is stored.
-async fn acknowledge(mut rx: mpsc::Receiver<Pending>, client: AsyncClient, stats: Arc<Stats>) {
+/// Acknowledges in arrival order; a batch only once it is stored; nothing that came on
+/// an earlier connection (the broker delivers it again, and it is then a duplicate).
+async fn acknowledge(
+    mut rx: mpsc::Receiver<Pending>,
+    client: AsyncClient,
+    stats: Arc<Stats>,
+    connection: Arc<AtomicU64>,
+) {
     while let Some(pending) = rx.recv().await {
-        let p = match pending {
-            Pending::Now(p) => p,
-            Pending::Stored(p, stored) => {
+        let (conn, p) = match pending {
+            Pending::Now(conn, p) => (conn, p),
+            Pending::Stored(conn, p, stored) => {
                 if stored.await.is_err() {
                     continue; // not stored: the broker delivers it again
                 }
                 stats.batches.fetch_add(1, Ordering::Relaxed);
-                p
+                (conn, p)
             }
         };
+        if conn != connection.load(Ordering::SeqCst) {
+            continue;
+        }
         if client.ack(&p).await.is_err() {
             return;
         }

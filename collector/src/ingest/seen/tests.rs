@@ -47,13 +47,25 @@ fn holes_below_a_batch_are_lost_once() {
     assert_eq!(a.lost, 7, "3..=9 were dropped by the agent");
     assert_eq!(s.lost(), 7);
     let a = s.admit(&[5, 12]);
-    assert_eq!(a.lost, 0);
+    assert_eq!((a.lost, a.late), (0, 1));
     assert_eq!(
         a.fresh,
-        vec![1],
-        "a number declared lost is never stored later"
+        vec![0, 1],
+        "a number counted lost that arrives is stored"
     );
-    assert_eq!(s.lost(), 7);
+    assert_eq!(s.lost(), 6);
+    let a = s.admit(&[5, 13]);
+    assert_eq!((a.fresh, a.duplicates, a.lost), (vec![1], 1, 0));
+}
+
+#[test]
+fn a_reordered_batch_is_stored_late() {
+    // A broker delivered batch [5..8] before [1..4].
+    let mut s = SeenSet::default();
+    assert_eq!(s.admit(&[5, 6, 7, 8]).lost, 4);
+    let a = s.admit(&[1, 2, 3, 4]);
+    assert_eq!((a.fresh.len(), a.late), (4, 4));
+    assert_eq!((s.lost(), s.floor(), s.settled()), (0, 8, 8));
 }
 
 #[test]
@@ -86,28 +98,37 @@ fn ranges_stay_bounded() {
     assert!(s.contains(1000 + 2 * (MAX_RANGES as u64 * 3 - 1)));
 }
 
-/// The naive model: sets of stored and lost numbers.
+/// The naive model: sets of stored and given-up numbers.
 #[derive(Default)]
 struct Model {
     stored: BTreeSet<u64>,
-    lost: BTreeSet<u64>,
+    given_up: BTreeSet<u64>,
+    counted_to: u64,
 }
 
 impl Model {
     fn settled(&self, n: u64) -> bool {
-        self.stored.contains(&n) || self.lost.contains(&n)
+        self.stored.contains(&n) || self.given_up.contains(&n)
     }
 
-    fn declare_lost_below(&mut self, to: u64) -> u64 {
-        let holes: Vec<u64> = (1..=to).filter(|&n| !self.settled(n)).collect();
-        let k = holes.len() as u64;
-        self.lost.extend(holes);
+    fn count_to(&mut self, to: u64) -> u64 {
+        let k = (self.counted_to + 1..=to)
+            .filter(|&n| !self.settled(n))
+            .count() as u64;
+        self.counted_to = self.counted_to.max(to);
         k
+    }
+
+    /// Numbers counted and still not stored.
+    fn lost(&self) -> u64 {
+        (1..=self.counted_to)
+            .filter(|n| !self.stored.contains(n))
+            .count() as u64
     }
 
     /// Settled ranges above the contiguous prefix.
     fn ranges(&self) -> Vec<(u64, u64)> {
-        let all: BTreeSet<u64> = self.stored.union(&self.lost).copied().collect();
+        let all: BTreeSet<u64> = self.stored.union(&self.given_up).copied().collect();
         let mut floor = 0;
         while all.contains(&(floor + 1)) {
             floor += 1;
@@ -125,7 +146,7 @@ impl Model {
     fn admit(&mut self, seqs: &[u64]) -> Admission {
         let mut out = Admission::default();
         if let Some(oldest) = seqs.iter().copied().filter(|&s| s > 0).min() {
-            out.lost += self.declare_lost_below(oldest - 1);
+            out.lost += self.count_to(oldest - 1);
         }
         for (i, &n) in seqs.iter().enumerate() {
             if n == 0 || self.settled(n) {
@@ -133,6 +154,9 @@ impl Model {
             } else {
                 self.stored.insert(n);
                 out.fresh.push(i);
+                if n <= self.counted_to {
+                    out.late += 1;
+                }
             }
         }
         loop {
@@ -140,7 +164,10 @@ impl Model {
             if r.len() <= MAX_RANGES {
                 break;
             }
-            out.lost += self.declare_lost_below(r[0].0 - 1);
+            let below = r[0].0 - 1;
+            out.lost += self.count_to(below);
+            let holes: Vec<u64> = (1..=below).filter(|&n| !self.settled(n)).collect();
+            self.given_up.extend(holes);
         }
         out
     }
@@ -151,7 +178,7 @@ proptest! {
 
     #[test]
     fn matches_the_model_and_survives_persistence(
-        batches in prop::collection::vec(prop::collection::vec(0u64..200, 0..12), 0..60),
+        batches in prop::collection::vec(prop::collection::vec(0u64..200, 0..12), 0..80),
         reload_every in 1usize..8,
     ) {
         let mut s = SeenSet::default();
@@ -167,7 +194,8 @@ proptest! {
                     stored_twice.insert(b[i]);
                 }
             }
-            prop_assert_eq!(s.lost(), m.lost.len() as u64);
+            prop_assert_eq!(s.lost(), m.lost());
+            prop_assert_eq!(s.settled(), (1..=250).filter(|&n| m.settled(n)).count() as u64);
             prop_assert_eq!(s.ranges(), &m.ranges()[..]);
             for n in 1..210 {
                 prop_assert_eq!(s.contains(n), m.settled(n), "number {}", n);
