@@ -177,6 +177,16 @@ impl Processor {
     }
 }
 
+/// Work derived but not yet written.
+#[derive(Default)]
+struct Group {
+    /// Samples in it.
+    samples: u64,
+    points: Vec<Point>,
+    answers: Vec<(tokio::sync::oneshot::Sender<Outcome>, Outcome)>,
+    touched: Vec<Uuid>,
+}
+
 pub(super) async fn run(
     mut processor: Processor,
     mut rx: mpsc::Receiver<Work>,
@@ -189,57 +199,66 @@ pub(super) async fn run(
         if rx.recv_many(&mut batch, batch_max).await == 0 {
             return; // every sender is gone and the queue is empty
         }
-        let mut n = 0u64;
-        let mut points = Vec::new();
-        let mut answers = Vec::new();
-        let mut touched = Vec::new();
+        // A write holds at most about `batch_max` samples (a native batch is never split),
+        // so large native batches do not make huge writes.
+        let mut group = Group::default();
         for work in batch.drain(..) {
             match work {
                 Work::Sample(job) => {
-                    n += 1;
-                    points.extend(processor.points(job).await);
+                    group.samples += 1;
+                    group.points.extend(processor.points(job).await);
                 }
                 Work::Native(mut job) => {
                     let (p, outcome) = processor.native(&mut job).await;
-                    n += outcome.stored;
-                    points.extend(p);
-                    touched.push(job.device);
-                    answers.push((job.done, outcome));
+                    group.samples += outcome.stored;
+                    group.points.extend(p);
+                    group.touched.push(job.device);
+                    group.answers.push((job.done, outcome));
                 }
             }
-        }
-        let count = points.len() as u64;
-        let mut delay = Duration::from_millis(100);
-        loop {
-            match processor.tsdb.write(points.clone()).await {
-                Ok(()) => break,
-                Err(e) => {
-                    stats.write_failures.fetch_add(1, Ordering::Relaxed);
-                    tracing::warn!(error = %e, points = count, retry_in_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX), "time-series write failed; retrying");
-                    tokio::time::sleep(delay).await;
-                    delay = (delay * 2).min(Duration::from_secs(30));
-                }
+            if group.samples >= batch_max as u64 {
+                flush(&processor, std::mem::take(&mut group), &stats).await;
             }
         }
-        stats.stored.fetch_add(n, Ordering::Relaxed);
-        stats.points.fetch_add(count, Ordering::Relaxed);
-        if !touched.is_empty() {
-            touched.sort_unstable();
-            touched.dedup();
-            processor.commit(&touched, &stats).await;
+        if group.samples > 0 || !group.answers.is_empty() {
+            flush(&processor, group, &stats).await;
         }
-        for (done, outcome) in answers {
-            stats.native_batches.fetch_add(1, Ordering::Relaxed);
-            stats
-                .native_duplicates
-                .fetch_add(outcome.duplicates, Ordering::Relaxed);
-            stats.native_lost.fetch_add(outcome.lost, Ordering::Relaxed);
-            stats.native_late.fetch_add(outcome.late, Ordering::Relaxed);
-            stats
-                .native_invalid
-                .fetch_add(outcome.invalid.len() as u64, Ordering::Relaxed);
-            // The sender may be gone (client disconnected): the batch is stored anyway.
-            let _ = done.send(outcome);
+    }
+}
+
+/// Write a group's points, commit its devices' ledgers, then answer its native batches.
+async fn flush(processor: &Processor, mut group: Group, stats: &Stats) {
+    let count = group.points.len() as u64;
+    let mut delay = Duration::from_millis(100);
+    loop {
+        match processor.tsdb.write(group.points.clone()).await {
+            Ok(()) => break,
+            Err(e) => {
+                stats.write_failures.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(error = %e, points = count, retry_in_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX), "time-series write failed; retrying");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(30));
+            }
         }
+    }
+    stats.stored.fetch_add(group.samples, Ordering::Relaxed);
+    stats.points.fetch_add(count, Ordering::Relaxed);
+    if !group.touched.is_empty() {
+        group.touched.sort_unstable();
+        group.touched.dedup();
+        processor.commit(&group.touched, stats).await;
+    }
+    for (done, outcome) in group.answers {
+        stats.native_batches.fetch_add(1, Ordering::Relaxed);
+        stats
+            .native_duplicates
+            .fetch_add(outcome.duplicates, Ordering::Relaxed);
+        stats.native_lost.fetch_add(outcome.lost, Ordering::Relaxed);
+        stats.native_late.fetch_add(outcome.late, Ordering::Relaxed);
+        stats
+            .native_invalid
+            .fetch_add(outcome.invalid.len() as u64, Ordering::Relaxed);
+        // The sender may be gone (client disconnected): the batch is stored anyway.
+        let _ = done.send(outcome);
     }
 }
