@@ -67,6 +67,17 @@ impl Connection {
         content_type: &'static str,
         body: Bytes,
     ) -> Result<Reply, ClientError> {
+        self.post_with_key(path, content_type, None, body).await
+    }
+
+    /// [`Connection::post`] with the native path's `X-Edgemon-Key` header when given.
+    pub async fn post_with_key(
+        &mut self,
+        path: &str,
+        content_type: &'static str,
+        key: Option<&str>,
+        body: Bytes,
+    ) -> Result<Reply, ClientError> {
         let http = |source| ClientError::Http {
             addr: self.addr,
             source,
@@ -76,7 +87,12 @@ impl Connection {
             .method(Method::POST)
             .uri(path)
             .header(HOST, self.addr.to_string())
-            .header(CONTENT_TYPE, content_type)
+            .header(CONTENT_TYPE, content_type);
+        let request = match key {
+            Some(k) => request.header("x-edgemon-key", k),
+            None => request,
+        };
+        let request = request
             .body(Full::new(body))
             .map_err(|e| ClientError::Request {
                 path: path.to_owned(),

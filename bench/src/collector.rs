@@ -46,6 +46,8 @@ pub struct Collector {
     data_dir: PathBuf,
     /// `serve`, once started; killed if still running when dropped.
     child: Option<Child>,
+    /// `EDGEMON__…` settings for `serve` beyond the inherited environment.
+    env: Vec<(String, String)>,
 }
 
 impl Collector {
@@ -54,7 +56,14 @@ impl Collector {
             bin: bin.to_owned(),
             data_dir: data_dir.to_owned(),
             child: None,
+            env: Vec::new(),
         }
+    }
+
+    /// Add an `EDGEMON__…` setting for `serve`.
+    pub fn env(&mut self, key: &str, value: &str) -> &mut Self {
+        self.env.push((key.to_owned(), value.to_owned()));
+        self
     }
 
     fn command(&self) -> Command {
@@ -93,6 +102,7 @@ impl Collector {
             .command()
             .arg("serve")
             .env("EDGEMON__HTTP__LISTEN", "127.0.0.1:0")
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())

@@ -16,11 +16,15 @@
 //! collector::Collector  SIGTERM, time the drain of the ingest queue
 //! ```
 //!
+//! `edgemon-native-bench` (`native`) reuses the collector, the fleet registration and the
+//! payloads, and sends native batches over HTTP or through a mosquitto it starts.
+//!
 //! The pure parts (payload generation, statistics, `/proc` parsing, registration replies)
 //! are unit- and property-tested; the async shells are exercised by `tests/loadgen.rs`.
 
 pub mod client;
 pub mod collector;
+pub mod native;
 pub mod openwisp;
 pub mod procfs;
 pub mod stats;

@@ -95,6 +95,7 @@ async fn alert_latency(out: &mut impl Write) {
     let (pipeline, worker) = ingest::start(
         Processor::new(
             tsdb,
+            stores.ledger.clone(),
             edgemon_collector::derive::transform::Options::default(),
         )
         .with_alerts(Some(alerts.clone())),

@@ -13,6 +13,7 @@ pub mod config;
 pub mod derive;
 pub mod http;
 pub mod ingest;
+pub mod mqtt;
 pub mod registry;
 pub mod server;
 pub mod sessions;

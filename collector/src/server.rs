@@ -8,7 +8,8 @@ use crate::checks::runner::Runner;
 use crate::checks::schedule::{self, Plan};
 use crate::config::{Config, LogFormat, LogLevel};
 use crate::http::{AppState, router};
-use crate::ingest::{self, Processor};
+use crate::ingest::{self, Ledger, Processor};
+use crate::mqtt;
 use crate::registry::Registry;
 use crate::sessions::SessionStore;
 use crate::tsdb::TimeSeries;
@@ -45,6 +46,8 @@ pub struct Stores {
     pub sessions: Arc<SessionStore>,
     /// Alerts and health (`None` when `alerts.enabled` is false).
     pub alerts: Option<Arc<Alerts>>,
+    /// Native ingest's settled sequence numbers, dead letters, device status.
+    pub ledger: Arc<Ledger>,
 }
 
 /// Open the registry and the time-series store under `config.data_dir`.
@@ -57,11 +60,14 @@ pub fn open_stores(config: &Config) -> anyhow::Result<Stores> {
     let sessions = SessionStore::open(&config.data_dir.join("sessions.redb"))?;
     let registry = Arc::new(registry);
     let alerts = open_alerts(config, &registry)?;
+    let ledger = Ledger::open(&config.data_dir.join("ingest.redb"))
+        .context("cannot open the ingest ledger")?;
     Ok(Stores {
         registry,
         embedded,
         sessions: Arc::new(sessions),
         alerts,
+        ledger: Arc::new(ledger),
     })
 }
 
@@ -185,6 +191,34 @@ fn start_delivery(
         .map(|rx| tokio::spawn(dispatcher.run(rx, stop))))
 }
 
+/// What the HTTP handlers reach.
+fn app_state(
+    config: &Config,
+    stores: &Stores,
+    pipeline: crate::ingest::Pipeline,
+    tsdb: Arc<dyn TimeSeries>,
+    mqtt: Option<Arc<mqtt::Stats>>,
+) -> AppState {
+    AppState {
+        registry: stores.registry.clone(),
+        pipeline,
+        tsdb,
+        embedded: Some(stores.embedded.clone()),
+        alerts: stores.alerts.clone(),
+        retry_after_s: config.ingest.retry_after_s,
+        sessions: stores.sessions.clone(),
+        chart_tz: jiff::tz::TimeZone::get(&config.charts.timezone)
+            .expect("checked when the configuration was loaded"),
+        dashboard_ifnames: config
+            .charts
+            .dashboard_traffic_interfaces
+            .iter()
+            .map(|i| crate::derive::slug::clean_timeseries_data_key(i))
+            .collect(),
+        mqtt,
+    }
+}
+
 /// Run the collector until `shutdown` resolves. `on_ready` gets the bound address (the
 /// configured port may be 0).
 pub async fn serve(
@@ -212,6 +246,7 @@ pub async fn serve(
     let (pipeline, worker) = ingest::start(
         Processor::new(
             tsdb.clone(),
+            stores.ledger.clone(),
             crate::derive::transform::Options {
                 mac_vendor_detection: config.ingest.mac_vendor_detection,
             },
@@ -228,23 +263,21 @@ pub async fn serve(
     let delivery = start_delivery(&config, &stores, async {
         let _ = delivery_stopped.await;
     })?;
-    let state = AppState {
-        registry: stores.registry.clone(),
-        pipeline,
-        tsdb,
-        embedded: Some(stores.embedded.clone()),
-        alerts: stores.alerts.clone(),
-        retry_after_s: config.ingest.retry_after_s,
-        sessions: stores.sessions.clone(),
-        chart_tz: jiff::tz::TimeZone::get(&config.charts.timezone)
-            .expect("checked when the configuration was loaded"),
-        dashboard_ifnames: config
-            .charts
-            .dashboard_traffic_interfaces
-            .iter()
-            .map(|i| crate::derive::slug::clean_timeseries_data_key(i))
-            .collect(),
-    };
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mqtt_stats = config
+        .mqtt
+        .enabled
+        .then(|| Arc::new(mqtt::Stats::default()));
+    let mqtt_task = mqtt_stats.clone().map(|stats| {
+        let ctx = mqtt::Context {
+            registry: stores.registry.clone(),
+            ledger: stores.ledger.clone(),
+            pipeline: pipeline.clone(),
+            stats,
+        };
+        tokio::spawn(mqtt::run(config.mqtt.clone(), ctx, stop_rx))
+    });
+    let state = app_state(&config, &stores, pipeline, tsdb, mqtt_stats);
     let app = router(state, config.http.max_body_bytes);
     tracing::info!(%addr, data_dir = %config.data_dir.display(), "edgemon-collector listening");
     on_ready(addr);
@@ -252,12 +285,20 @@ pub async fn serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(shutdown)
+    .with_graceful_shutdown(async move {
+        shutdown.await;
+        let _ = stop_tx.send(true);
+    })
     .await
     .context("HTTP server failed")?;
     let _ = stop_checks.send(());
     if let Some(schedule) = schedule {
         schedule.await.context("check schedule panicked")?;
+    }
+    if let Some(task) = mqtt_task {
+        task.await
+            .context("MQTT task panicked")?
+            .context("MQTT ingest failed")?;
     }
     tracing::info!("stopped accepting; draining the ingest queue");
     worker.await.context("ingest worker panicked")?;

@@ -12,7 +12,16 @@
 //!
 //! On the wire the batch is [postcard]: the envelope version as a varint, then the
 //! version's fields. [`Batch::to_json`] renders the same structure as JSON for debugging
-//! (documents embedded as JSON objects, not strings); [`Batch::decode`] accepts either.
+//! (documents embedded as JSON objects, not strings).
+//!
+//! # Versions
+//!
+//! * **1**: the batch. HTTP authenticates the device with its key in a header.
+//! * **2**: the same bytes as version 1 (with 2 as the version), followed by a 32-byte
+//!   HMAC-SHA256 tag over everything before it, keyed with SHA-256 of the device key
+//!   ([`key_hash`]). MQTT carries it: the broker sees no key, and the collector, which
+//!   stores exactly that hash, checks that the batch comes from the device it names
+//!   whatever the topic and the broker's ACLs ([`Signed`]).
 //!
 //! # Versioning rules
 //!
@@ -30,8 +39,18 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::value::RawValue;
 use uuid::Uuid;
 
-/// The envelope version this build writes (and the newest it reads).
-pub const ENVELOPE_VERSION: u16 = 1;
+mod signed;
+
+pub use signed::{Signed, TAG_LEN, key_hash};
+
+/// The newest envelope version this build reads and writes.
+pub const ENVELOPE_VERSION: u16 = 2;
+
+/// The version of a batch without authentication tag ([`Batch::encode`], HTTP).
+pub const UNSIGNED_VERSION: u16 = 1;
+
+/// The version of a batch with its HMAC tag ([`Batch::encode_signed`], MQTT).
+pub const SIGNED_VERSION: u16 = 2;
 
 /// The media type of a postcard-encoded batch (HTTP `Content-Type`).
 pub const POSTCARD_MEDIA_TYPE: &str = "application/vnd.edgemon.batch+postcard";
@@ -118,6 +137,10 @@ pub enum EnvelopeError {
     TrailingBytes(usize),
     #[error("malformed JSON envelope: {0}")]
     Json(#[from] serde_json::Error),
+    #[error("envelope version {found} carries no authentication tag (version 2 expected)")]
+    Unsigned { found: u64 },
+    #[error("the envelope is too short for its {TAG_LEN}-byte authentication tag")]
+    MissingTag,
 }
 
 /// The JSON rendering: the version beside the batch's fields.
@@ -130,24 +153,48 @@ struct JsonEnvelope {
 }
 
 impl Batch {
-    /// Encodes the batch with postcard, version first.
+    /// Encodes the batch with postcard as version 1 (no tag), version first.
     pub fn encode(&self) -> Vec<u8> {
-        let mut out =
-            postcard::to_allocvec(&u64::from(ENVELOPE_VERSION)).expect("a varint always encodes");
+        self.encode_as(UNSIGNED_VERSION)
+    }
+
+    fn encode_as(&self, version: u16) -> Vec<u8> {
+        let mut out = postcard::to_allocvec(&u64::from(version)).expect("a varint always encodes");
         out.extend(postcard::to_allocvec(self).expect("a batch always encodes"));
         out
     }
 
-    /// Decodes a postcard batch. Never panics, whatever the bytes.
+    /// Decodes a postcard batch of any version this build reads (a version 2 tag is
+    /// skipped, not checked: see [`Signed::decode`]). Never panics, whatever the bytes.
     pub fn decode(bytes: &[u8]) -> Result<Self, EnvelopeError> {
+        let (version, rest) = Self::version(bytes)?;
+        let rest = if version == u64::from(SIGNED_VERSION) {
+            let end = rest
+                .len()
+                .checked_sub(TAG_LEN)
+                .ok_or(EnvelopeError::MissingTag)?;
+            &rest[..end]
+        } else {
+            rest
+        };
+        Self::body(rest)
+    }
+
+    /// The version varint, checked, and the bytes after it.
+    fn version(bytes: &[u8]) -> Result<(u64, &[u8]), EnvelopeError> {
         if bytes.is_empty() {
             return Err(EnvelopeError::Empty);
         }
         let (version, rest) = postcard::take_from_bytes::<u64>(bytes)?;
-        if version != u64::from(ENVELOPE_VERSION) {
+        if version == 0 || version > u64::from(ENVELOPE_VERSION) {
             return Err(EnvelopeError::UnsupportedVersion { found: version });
         }
-        let (batch, rest) = postcard::take_from_bytes::<Batch>(rest)?;
+        Ok((version, rest))
+    }
+
+    /// The batch fields, which must fill `bytes` exactly.
+    fn body(bytes: &[u8]) -> Result<Self, EnvelopeError> {
+        let (batch, rest) = postcard::take_from_bytes::<Batch>(bytes)?;
         if !rest.is_empty() {
             return Err(EnvelopeError::TrailingBytes(rest.len()));
         }
@@ -157,7 +204,7 @@ impl Batch {
     /// The same structure as JSON, for humans and debugging tools.
     pub fn to_json(&self) -> String {
         serde_json::to_string(&JsonEnvelope {
-            version: ENVELOPE_VERSION,
+            version: UNSIGNED_VERSION,
             device: self.device,
             samples: self.samples.clone(),
         })
@@ -167,7 +214,7 @@ impl Batch {
     /// Reads the JSON rendering back.
     pub fn from_json(text: &[u8]) -> Result<Self, EnvelopeError> {
         let env: JsonEnvelope = serde_json::from_slice(text)?;
-        if env.version != ENVELOPE_VERSION {
+        if env.version != UNSIGNED_VERSION {
             return Err(EnvelopeError::UnsupportedVersion {
                 found: u64::from(env.version),
             });
@@ -223,10 +270,15 @@ mod tests {
     #[test]
     fn refuses_unknown_versions_and_trailing_bytes() {
         let mut bytes = batch().encode();
-        bytes[0] = 2;
+        bytes[0] = 3;
         assert!(matches!(
             Batch::decode(&bytes),
-            Err(EnvelopeError::UnsupportedVersion { found: 2 })
+            Err(EnvelopeError::UnsupportedVersion { found: 3 })
+        ));
+        bytes[0] = 0;
+        assert!(matches!(
+            Batch::decode(&bytes),
+            Err(EnvelopeError::UnsupportedVersion { found: 0 })
         ));
         let mut bytes = batch().encode();
         bytes.push(0);

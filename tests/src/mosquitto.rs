@@ -37,7 +37,15 @@ impl Mosquitto {
     /// # Panics
     /// When mosquitto is missing or does not start listening.
     pub fn start(dir: &Path, users: &[(&str, &str)]) -> Self {
-        Self::start_inner(dir, users, false)
+        Self::start_inner(dir, users, false, "")
+    }
+
+    /// Like [`Mosquitto::start`], with extra configuration lines (e.g. `acl_file …`).
+    ///
+    /// # Panics
+    /// When mosquitto is missing or does not start listening.
+    pub fn start_with(dir: &Path, users: &[(&str, &str)], extra: &str) -> Self {
+        Self::start_inner(dir, users, false, extra)
     }
 
     /// Like [`Mosquitto::start`], plus a TLS listener with a certificate for 127.0.0.1
@@ -46,10 +54,10 @@ impl Mosquitto {
     /// # Panics
     /// When openssl or mosquitto fail.
     pub fn start_with_tls(dir: &Path, users: &[(&str, &str)]) -> Self {
-        Self::start_inner(dir, users, true)
+        Self::start_inner(dir, users, true, "")
     }
 
-    fn start_inner(dir: &Path, users: &[(&str, &str)], tls: bool) -> Self {
+    fn start_inner(dir: &Path, users: &[(&str, &str)], tls: bool, extra: &str) -> Self {
         let port = free_port();
         std::fs::create_dir_all(dir.join("data")).unwrap();
         let pw = dir.join("passwd");
@@ -68,7 +76,7 @@ impl Mosquitto {
             pw.display(),
             dir.join("data").display()
         );
-        let mut conf = conf;
+        let mut conf = conf + extra;
         let mut tls_info = None;
         if tls {
             let ca = certificates(dir);

@@ -4,7 +4,7 @@
 //! SIGKILLed mid-flight: afterwards every sequence number has arrived, in collection order,
 //! and the last will marked the device offline.
 
-use edgemon_shared::envelope::Batch;
+use edgemon_shared::envelope::{Signed, key_hash};
 use edgemon_tests::agent::{Running, capture_bundle, queued, wait_for};
 use edgemon_tests::bin;
 use edgemon_tests::mosquitto::Mosquitto;
@@ -56,7 +56,9 @@ fn subscriber(port: u16) -> Arc<Mutex<Seen>> {
                         continue;
                     }
                     assert_eq!(p.topic, format!("edgemon/v1/{ORG}/{UUID}/samples"));
-                    let b = Batch::decode(&p.payload).expect("a postcard batch");
+                    let signed = Signed::decode(&p.payload).expect("a signed postcard batch");
+                    assert!(signed.verify(&key_hash(KEY)), "signed with the device key");
+                    let b = signed.batch;
                     assert_eq!(b.device.to_string(), UUID);
                     s.batches += 1;
                     for x in b.samples {

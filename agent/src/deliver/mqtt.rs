@@ -6,7 +6,8 @@
 //! session and unacknowledged QoS 1 packets across reconnects), username/password = the
 //! device's UUID/key, last will `edgemon/v1/{org}/{uuid}/status` = `offline` (retained),
 //! and `online` (retained) published on every connection. `mqtts://` brokers use TLS
-//! (`mqtt_tls`).
+//! (`mqtt_tls`). Batches are envelope version 2: signed with SHA-256 of the key, so the
+//! collector can tell the device sent them whatever the broker lets others publish.
 
 use super::puback::{MqttEvent, Step, Tracker};
 use crate::config::Config;
@@ -40,6 +41,8 @@ pub struct Mqtt {
     events: Receiver<MqttEvent>,
     tracker: Tracker,
     uuid: uuid::Uuid,
+    /// SHA-256 of the device key: the HMAC key of every batch.
+    key_hash: [u8; 32],
     samples_topic: String,
     timeout: Duration,
 }
@@ -70,6 +73,8 @@ impl Mqtt {
             None => (false, broker.strip_prefix("mqtt://").unwrap_or(&broker)),
         };
         let (host, port) = hostport.rsplit_once(':').expect("validated host:port");
+        let key = cfg.key.clone().expect("key is required");
+        let key_hash = edgemon_shared::envelope::key_hash(&key);
         let mut opts = MqttOptions::new(
             uuid.to_string(),
             host,
@@ -77,7 +82,7 @@ impl Mqtt {
         );
         let status = topic(&org, &uuid, "status");
         opts.set_clean_session(false)
-            .set_credentials(uuid.to_string(), cfg.key.clone().expect("key is required"))
+            .set_credentials(uuid.to_string(), key)
             .set_keep_alive(Duration::from_secs(60))
             .set_max_packet_size(MAX_PACKET, MAX_PACKET)
             .set_last_will(LastWill::new(&status, "offline", QoS::AtLeastOnce, true));
@@ -126,6 +131,7 @@ impl Mqtt {
             events: rx,
             tracker: Tracker::default(),
             uuid,
+            key_hash,
             samples_topic: topic(&org, &uuid, "samples"),
             timeout: cfg.request_timeout,
         })
@@ -147,7 +153,7 @@ impl Mqtt {
                 device: self.uuid,
                 samples,
             }
-            .encode();
+            .encode_signed(&self.key_hash);
             if let Err(e) =
                 self.client
                     .try_publish(&self.samples_topic, QoS::AtLeastOnce, false, payload)

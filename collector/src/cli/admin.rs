@@ -293,3 +293,35 @@ pub fn token(config: &Config, cmd: &TokenCmd) -> anyhow::Result<ExitCode> {
     }
     Ok(ExitCode::SUCCESS)
 }
+
+/// `mqtt-acl`: the mosquitto ACL for the served organizations.
+pub fn mqtt_acl(config: &Config, out: Option<&std::path::Path>) -> anyhow::Result<ExitCode> {
+    let reg = open(config)?;
+    let mut orgs = reg.orgs()?;
+    if !config.mqtt.orgs.is_empty() {
+        for slug in &config.mqtt.orgs {
+            anyhow::ensure!(
+                orgs.iter().any(|o| &o.slug == slug),
+                "option `mqtt.orgs`: no organization `{slug}` in the registry"
+            );
+        }
+        orgs.retain(|o| config.mqtt.orgs.contains(&o.slug));
+    }
+    let user = config
+        .mqtt
+        .username
+        .as_deref()
+        .unwrap_or("edgemon-collector");
+    let acl = edgemon_collector::mqtt::acl::mosquitto_acl(user, &orgs, &reg.devices(None)?);
+    match out {
+        None => std::io::stdout().write_all(acl.as_bytes())?,
+        Some(path) => {
+            let tmp = path.with_extension("tmp");
+            std::fs::write(&tmp, acl)
+                .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", tmp.display()))?;
+            std::fs::rename(&tmp, path)
+                .map_err(|e| anyhow::anyhow!("cannot replace {}: {e}", path.display()))?;
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -52,6 +52,14 @@ enum Command {
     /// results, print them (the collector must not be running). Exit status 1 when a
     /// check failed.
     RunChecks,
+    /// Write a mosquitto ACL file from the registry: each active device may publish only
+    /// under its own topics, the collector (`mqtt.username`) only read those of the
+    /// organizations it serves (`mqtt.orgs`). Send mosquitto SIGHUP to reload it.
+    MqttAcl {
+        /// Where to write it (replaced atomically); standard output without it.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
+    },
 }
 
 impl Cli {
@@ -93,6 +101,7 @@ impl Cli {
                 edgemon_collector::server::init_logging(&config);
                 checks::run(&config)
             }
+            Command::MqttAcl { ref out } => admin::mqtt_acl(&load()?, out.as_deref()),
         }
     }
 }

@@ -45,6 +45,8 @@ pub struct Config {
     /// Active checks (ping, data_collected).
     pub checks: Checks,
     pub charts: Charts,
+    /// Native ingest over MQTT (off by default).
+    pub mqtt: Mqtt,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -63,6 +65,64 @@ impl Default for Charts {
             timezone: "UTC".into(),
             dashboard_traffic_interfaces: vec!["wan".into(), "eth1".into(), "eth0.2".into()],
         }
+    }
+}
+
+/// The collector as an MQTT subscriber of `edgemon/v1/{org}/+/samples` and `…/status`.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Mqtt {
+    /// Subscribe to the broker at all.
+    pub enabled: bool,
+    /// The broker: `mqtt://host:port` or `host:port` (plain TCP).
+    pub broker: String,
+    /// The client id: the broker keeps this session (and the messages not yet
+    /// acknowledged) while the collector is away. One per collector.
+    pub client_id: String,
+    /// Credentials for the broker, if it wants them.
+    pub username: Option<String>,
+    pub password: Option<String>,
+    /// Slugs of the organizations whose topics this collector serves; empty: every
+    /// organization in the registry when the collector starts.
+    pub orgs: Vec<String>,
+    /// MQTT keep-alive interval.
+    pub keep_alive: Duration,
+}
+
+impl Default for Mqtt {
+    fn default() -> Self {
+        Mqtt {
+            enabled: false,
+            broker: "mqtt://127.0.0.1:1883".into(),
+            client_id: "edgemon-collector".into(),
+            username: None,
+            password: None,
+            orgs: Vec::new(),
+            keep_alive: Duration::from_secs(30),
+        }
+    }
+}
+
+impl Mqtt {
+    /// The broker's host and port, when `broker` is a plain `mqtt://` address.
+    pub fn host_port(&self) -> Result<(String, u16), String> {
+        let rest = match self.broker.split_once("://") {
+            Some(("mqtt", rest)) => rest,
+            Some((scheme, _)) => {
+                return Err(format!(
+                    "option `mqtt.broker`: scheme `{scheme}://` is not supported (use mqtt://host:port)"
+                ));
+            }
+            None => self.broker.as_str(),
+        };
+        let (host, port) = rest
+            .rsplit_once(':')
+            .filter(|(h, _)| !h.is_empty())
+            .ok_or_else(|| format!("option `mqtt.broker`: `{}` is not host:port", self.broker))?;
+        let port = port
+            .parse()
+            .map_err(|_| format!("option `mqtt.broker`: `{port}` is not a port"))?;
+        Ok((host.trim_matches(['[', ']']).to_owned(), port))
     }
 }
 
@@ -161,6 +221,7 @@ impl Default for Config {
             charts: Charts::default(),
             alerts: Alerts::default(),
             checks: Checks::default(),
+            mqtt: Mqtt::default(),
         }
     }
 }
@@ -285,6 +346,15 @@ impl Config {
         }
         if e.sweep_interval.as_secs() == 0 {
             return Err("option `embedded.sweep_interval` must be at least 1s".into());
+        }
+        if self.mqtt.enabled {
+            self.mqtt.host_port()?;
+            if self.mqtt.client_id.is_empty() {
+                return Err("option `mqtt.client_id` must not be empty".into());
+            }
+            if self.mqtt.keep_alive.as_secs() < 5 {
+                return Err("option `mqtt.keep_alive` must be at least 5s".into());
+            }
         }
         if self.retention.short.as_secs() < 3600 {
             return Err("option `retention.short` must be at least 1h".into());

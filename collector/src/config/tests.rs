@@ -150,3 +150,34 @@ fn alert_and_check_options_are_checked_with_their_names() {
     assert_eq!(cpu.tolerance_s, 600);
     assert_eq!(c.checks.ping.count, 5);
 }
+
+#[test]
+fn mqtt_is_off_by_default_and_checked_when_on() {
+    let c = Config::load(None, env(&[])).unwrap();
+    assert!(!c.mqtt.enabled);
+    let c = Config::from_toml(
+        "[mqtt]\nenabled = true\nbroker = \"mqtt://broker.lan:1884\"\norgs = [\"acme\"]\n",
+        "edgemon.toml",
+        env(&[("EDGEMON__MQTT__CLIENT_ID", "collector-2")]),
+    )
+    .unwrap();
+    assert_eq!(c.mqtt.host_port().unwrap(), ("broker.lan".into(), 1884));
+    assert_eq!(c.mqtt.orgs, vec!["acme".to_owned()]);
+    assert_eq!(c.mqtt.client_id, "collector-2");
+    for (broker, wrong) in [
+        ("mqtts://b:8883", "mqtts://"),
+        ("broker", "not host:port"),
+        ("b:http", "not a port"),
+    ] {
+        let e = Config::from_toml(
+            &format!("[mqtt]\nenabled = true\nbroker = \"{broker}\"\n"),
+            "edgemon.toml",
+            env(&[]),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("mqtt.broker") && e.contains(wrong), "{e}");
+    }
+    // Not checked while off.
+    Config::from_toml("[mqtt]\nbroker = \"nonsense\"\n", "x", env(&[])).unwrap();
+}

@@ -1,16 +1,96 @@
 //! `GET /metrics`: the collector's own figures in the Prometheus text format.
 
 use super::AppState;
+use crate::ingest::Stats;
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 use std::fmt::Write as _;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 fn line(out: &mut String, name: &str, kind: &str, help: &str, value: u64) {
     let _ = write!(
         out,
         "# HELP {name} {help}\n# TYPE {name} {kind}\n{name} {value}\n"
+    );
+}
+
+/// The native path's counters.
+fn native_counters(s: &Stats) -> [(&'static str, &'static str, &AtomicU64); 6] {
+    [
+        (
+            "edgemon_native_batches_total",
+            "Native batches stored and acknowledged.",
+            &s.native_batches,
+        ),
+        (
+            "edgemon_native_duplicates_total",
+            "Native samples ignored because they were already stored.",
+            &s.native_duplicates,
+        ),
+        (
+            "edgemon_native_lost_total",
+            "Sequence numbers counted as lost: gaps below a batch's oldest sample (samples the devices dropped).",
+            &s.native_lost,
+        ),
+        (
+            "edgemon_native_late_total",
+            "Samples counted as lost that arrived later (reordered) and were stored.",
+            &s.native_late,
+        ),
+        (
+            "edgemon_native_invalid_total",
+            "Native samples refused because their document is invalid.",
+            &s.native_invalid,
+        ),
+        (
+            "edgemon_ingest_ledger_failures_total",
+            "Failed commits of the native ingest ledger (each retried).",
+            &s.ledger_failures,
+        ),
+    ]
+}
+
+/// The MQTT side's figures; dead letters with a `reason` label.
+fn mqtt_metrics(out: &mut String, m: &crate::mqtt::Stats) {
+    let name = "edgemon_mqtt_dead_letters_total";
+    let _ = write!(
+        out,
+        "# HELP {name} MQTT messages not ingested, kept in the dead-letter table, by reason.\n# TYPE {name} counter\n"
+    );
+    for (reason, v) in crate::mqtt::check::DeadReason::ALL.iter().zip(&m.dead) {
+        let _ = writeln!(
+            out,
+            "{name}{{reason=\"{}\"}} {}",
+            reason.name(),
+            v.load(Ordering::Relaxed)
+        );
+    }
+    for (name, help, v) in [
+        (
+            "edgemon_mqtt_batches_total",
+            "Native batches received over MQTT, stored and acknowledged to the broker.",
+            &m.batches,
+        ),
+        (
+            "edgemon_mqtt_status_updates_total",
+            "Device online/offline messages recorded.",
+            &m.status_updates,
+        ),
+        (
+            "edgemon_mqtt_connections_total",
+            "Connections to the MQTT broker established.",
+            &m.connections,
+        ),
+    ] {
+        line(out, name, "counter", help, v.load(Ordering::Relaxed));
+    }
+    line(
+        out,
+        "edgemon_mqtt_connected",
+        "gauge",
+        "1 while connected to the MQTT broker.",
+        u64::from(m.connected.load(Ordering::Relaxed)),
     );
 }
 
@@ -44,7 +124,7 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
             &s.write_failures,
         ),
     ];
-    for (name, help, v) in counters {
+    for (name, help, v) in counters.into_iter().chain(native_counters(s)) {
         line(&mut out, name, "counter", help, v.load(Ordering::Relaxed));
     }
     line(
@@ -82,6 +162,9 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
     }
     if let Some(alerts) = &state.alerts {
         crate::alerts::metrics::render(&mut out, alerts).await;
+    }
+    if let Some(m) = &state.mqtt {
+        mqtt_metrics(&mut out, m);
     }
     if let Ok(devices) = state.registry.devices(None) {
         line(

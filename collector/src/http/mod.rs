@@ -5,6 +5,7 @@ mod auth;
 mod dashboard;
 mod device_charts;
 mod metrics;
+mod native;
 mod openwisp;
 mod register;
 mod reply;
@@ -36,6 +37,8 @@ pub struct AppState {
     pub chart_tz: jiff::tz::TimeZone,
     /// The General Traffic chart's interfaces, as `ifname` tag values.
     pub dashboard_ifnames: Vec<String>,
+    /// The MQTT side's figures, when it runs.
+    pub mqtt: Option<Arc<crate::mqtt::Stats>>,
 }
 
 /// All routes.
@@ -51,6 +54,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
             get(wifi_sessions::show),
         )
         .route("/api/v1/monitoring/dashboard/", get(dashboard::general))
+        .route("/api/v1/edgemon/ingest/", post(native::ingest))
         .route("/controller/device/register/", post(register::register))
         .route("/controller/register/", post(register::register))
         .route("/healthz", get(|| async { "ok\n" }))

@@ -1,6 +1,9 @@
-//! The worker: batches of jobs → derived points → one storage write per batch.
+//! The worker: batches of jobs → derived points → one storage write per batch → (native
+//! batches) one ledger commit → acknowledgements.
 
-use super::{Job, Stats};
+use super::ledger::{Ledger, LedgerError};
+use super::native::{self, DeviceLedger, Outcome};
+use super::{Job, NativeJob, Stats, Work};
 use crate::tsdb::{FieldValue, Point, Retention, StoreError, TimeSeries};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -18,6 +21,11 @@ pub struct Processor {
     options: transform::Options,
     /// Evaluates what was stored (alerts, health); `None` when alerts are off.
     alerts: Option<Arc<crate::alerts::Alerts>>,
+    /// Where native devices' states persist.
+    ledger: Arc<Ledger>,
+    /// Native devices' states as of the last batch derived (ahead of `ledger` until the
+    /// batch is written).
+    devices: HashMap<Uuid, DeviceLedger>,
 }
 
 use crate::derive::{self, DEVICE_DATA, DeviceInfo, PreviousCounters, transform};
@@ -27,12 +35,87 @@ fn now_us() -> i64 {
 }
 
 impl Processor {
-    pub fn new(tsdb: Arc<dyn TimeSeries>, options: transform::Options) -> Self {
+    pub fn new(
+        tsdb: Arc<dyn TimeSeries>,
+        ledger: Arc<Ledger>,
+        options: transform::Options,
+    ) -> Self {
         Processor {
             tsdb,
             previous: HashMap::new(),
             options,
             alerts: None,
+            ledger,
+            devices: HashMap::new(),
+        }
+    }
+
+    /// A native device's state: from memory, else the ledger, else a new one based on the
+    /// device's last OpenWISP snapshot. Waits (with backoff) while neither can be read.
+    async fn device_ledger(&mut self, device: Uuid) -> DeviceLedger {
+        if let Some(l) = self.devices.get(&device) {
+            return l.clone();
+        }
+        let mut delay = Duration::from_millis(100);
+        loop {
+            let found = match self.ledger.device(device) {
+                Ok(Some(l)) => Ok(l),
+                Ok(None) => self
+                    .previous(device)
+                    .await
+                    .map(DeviceLedger::new)
+                    .map_err(|e| e.to_string()),
+                Err(e) => Err(e.to_string()),
+            };
+            match found {
+                Ok(l) => return l,
+                Err(e) => {
+                    tracing::warn!(%device, error = %e, "cannot read the device's ingest ledger; retrying");
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_secs(30));
+                }
+            }
+        }
+    }
+
+    /// The points of one native batch; the device's state moves on in memory.
+    async fn native(&mut self, job: &mut NativeJob) -> (Vec<Point>, Outcome) {
+        let mut state = self.device_ledger(job.device).await;
+        let info = DeviceInfo {
+            id: job.device,
+            organization_id: job.org,
+            location_id: None,
+            floorplan_id: None,
+        };
+        let samples = std::mem::take(&mut job.samples);
+        let (points, outcome) = native::apply(&mut state, &info, samples, self.options, now_us());
+        self.previous.insert(job.device, state.latest_counters());
+        self.devices.insert(job.device, state);
+        (points, outcome)
+    }
+
+    /// Commit the states of these devices (retrying until it works: the batches wait).
+    async fn commit(&self, devices: &[Uuid], stats: &Stats) {
+        let states: Vec<(Uuid, DeviceLedger)> = devices
+            .iter()
+            .filter_map(|d| self.devices.get(d).map(|s| (*d, s.clone())))
+            .collect();
+        let states = Arc::new(states);
+        let mut delay = Duration::from_millis(100);
+        loop {
+            let (ledger, states2) = (self.ledger.clone(), states.clone());
+            let r = tokio::task::spawn_blocking(move || ledger.commit(&states2))
+                .await
+                .unwrap_or_else(|e| Err(LedgerError::from_panic(&e)));
+            match r {
+                Ok(()) => return,
+                Err(e) => {
+                    stats.ledger_failures.fetch_add(1, Ordering::Relaxed);
+                    tracing::warn!(error = %e, "ingest ledger commit failed; retrying");
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_secs(30));
+                }
+            }
         }
     }
 
@@ -104,9 +187,19 @@ impl Processor {
     }
 }
 
+/// Work derived but not yet written.
+#[derive(Default)]
+struct Group {
+    /// Samples in it.
+    samples: u64,
+    points: Vec<Point>,
+    answers: Vec<(tokio::sync::oneshot::Sender<Outcome>, Outcome)>,
+    touched: Vec<Uuid>,
+}
+
 pub(super) async fn run(
     mut processor: Processor,
-    mut rx: mpsc::Receiver<Job>,
+    mut rx: mpsc::Receiver<Work>,
     batch_max: usize,
     stats: Arc<Stats>,
 ) {
@@ -116,28 +209,69 @@ pub(super) async fn run(
         if rx.recv_many(&mut batch, batch_max).await == 0 {
             return; // every sender is gone and the queue is empty
         }
-        let n = batch.len() as u64;
-        let mut points = Vec::new();
-        for job in batch.drain(..) {
-            points.extend(processor.points(job).await);
-        }
-        let count = points.len() as u64;
-        let mut delay = Duration::from_millis(100);
-        loop {
-            match processor.tsdb.write(points.clone()).await {
-                Ok(()) => break,
-                Err(e) => {
-                    stats.write_failures.fetch_add(1, Ordering::Relaxed);
-                    tracing::warn!(error = %e, points = count, retry_in_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX), "time-series write failed; retrying");
-                    tokio::time::sleep(delay).await;
-                    delay = (delay * 2).min(Duration::from_secs(30));
+        // A write holds at most about `batch_max` samples (a native batch is never split),
+        // so large native batches do not make huge writes.
+        let mut group = Group::default();
+        for work in batch.drain(..) {
+            match work {
+                Work::Sample(job) => {
+                    group.samples += 1;
+                    group.points.extend(processor.points(job).await);
+                }
+                Work::Native(mut job) => {
+                    let (p, outcome) = processor.native(&mut job).await;
+                    group.samples += outcome.stored;
+                    group.points.extend(p);
+                    group.touched.push(job.device);
+                    group.answers.push((job.done, outcome));
                 }
             }
+            if group.samples >= batch_max as u64 {
+                flush(&processor, std::mem::take(&mut group), &stats).await;
+            }
         }
-        if let Some(alerts) = &processor.alerts {
-            alerts.observe(&points, now_us(), true, true).await;
+        if group.samples > 0 || !group.answers.is_empty() {
+            flush(&processor, group, &stats).await;
         }
-        stats.stored.fetch_add(n, Ordering::Relaxed);
-        stats.points.fetch_add(count, Ordering::Relaxed);
+    }
+}
+
+/// Write a group's points, commit its devices' ledgers, then answer its native batches.
+async fn flush(processor: &Processor, mut group: Group, stats: &Stats) {
+    let count = group.points.len() as u64;
+    let mut delay = Duration::from_millis(100);
+    loop {
+        match processor.tsdb.write(group.points.clone()).await {
+            Ok(()) => break,
+            Err(e) => {
+                stats.write_failures.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(error = %e, points = count, retry_in_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX), "time-series write failed; retrying");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(30));
+            }
+        }
+    }
+    stats.stored.fetch_add(group.samples, Ordering::Relaxed);
+    stats.points.fetch_add(count, Ordering::Relaxed);
+    if let Some(alerts) = &processor.alerts {
+        alerts.observe(&group.points, now_us(), true, true).await;
+    }
+    if !group.touched.is_empty() {
+        group.touched.sort_unstable();
+        group.touched.dedup();
+        processor.commit(&group.touched, stats).await;
+    }
+    for (done, outcome) in group.answers {
+        stats.native_batches.fetch_add(1, Ordering::Relaxed);
+        stats
+            .native_duplicates
+            .fetch_add(outcome.duplicates, Ordering::Relaxed);
+        stats.native_lost.fetch_add(outcome.lost, Ordering::Relaxed);
+        stats.native_late.fetch_add(outcome.late, Ordering::Relaxed);
+        stats
+            .native_invalid
+            .fetch_add(outcome.invalid.len() as u64, Ordering::Relaxed);
+        // The sender may be gone (client disconnected): the batch is stored anyway.
+        let _ = done.send(outcome);
     }
 }

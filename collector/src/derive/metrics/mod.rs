@@ -202,5 +202,32 @@ pub fn derive(
     out
 }
 
+/// The `traffic` points [`derive`] writes for a sample whose byte counters are `current`,
+/// rebuilt from the counters alone: the native path recomputes a sample's deltas when an
+/// older sample reaches the collector after it (see `docs/native-ingest.md`).
+pub fn traffic_from_counters(
+    device: &DeviceInfo,
+    previous: &PreviousCounters,
+    current: &PreviousCounters,
+    time_us: i64,
+) -> Vec<crate::tsdb::Point> {
+    current
+        .interfaces()
+        .filter_map(|(name, rx_bytes, tx_bytes)| {
+            let iface = edgemon_shared::netjson::Interface {
+                name: name.to_owned(),
+                statistics: Some(edgemon_shared::netjson::Statistics {
+                    rx_bytes,
+                    tx_bytes,
+                    ..Default::default()
+                }),
+                ..Default::default()
+            };
+            interface::traffic(device, previous, &iface, time_us)
+        })
+        .flat_map(|m| m.points)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests;

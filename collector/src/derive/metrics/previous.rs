@@ -7,12 +7,12 @@ use std::collections::HashMap;
 /// `rx_bytes`/`tx_bytes` per raw interface name from the snapshot stored before the
 /// current sample (the reference's `interfaces_dict[name]['statistics'][stat]`).
 /// A later interface with the same name replaces an earlier one, as a Python dict does.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PreviousCounters {
     by_name: HashMap<String, Counters>,
 }
 
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 struct Counters {
     rx_bytes: Option<u64>,
     tx_bytes: Option<u64>,
@@ -76,6 +76,16 @@ impl PreviousCounters {
             })
             .collect();
         PreviousCounters { by_name }
+    }
+
+    /// Each interface's name and byte counters, by name.
+    pub fn interfaces(&self) -> impl Iterator<Item = (&str, Option<u64>, Option<u64>)> {
+        let mut names: Vec<&String> = self.by_name.keys().collect();
+        names.sort();
+        names.into_iter().map(|n| {
+            let c = self.by_name[n];
+            (n.as_str(), c.rx_bytes, c.tx_bytes)
+        })
     }
 
     /// The previous value of a counter, 0 when unknown.

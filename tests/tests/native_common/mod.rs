@@ -1,0 +1,215 @@
+//! Helpers shared by the native ingest end-to-end tests (HTTP and MQTT). Each test crate
+//! uses a part of them.
+
+#![allow(dead_code)]
+
+use edgemon_agent::queue::{Limits, Queue};
+use edgemon_collector::derive::slug::clean_timeseries_data_key;
+use edgemon_collector::ingest::Ledger;
+use edgemon_collector::tsdb::embedded::{EmbeddedConfig, EmbeddedStore, SystemClock};
+use edgemon_collector::tsdb::{Agg, FieldValue, Query, Retention, TagFilter, TimeSeries};
+use edgemon_tests::agent::Running;
+use edgemon_tests::bin;
+use edgemon_tests::collector::Collector;
+use edgemon_tests::http::try_request;
+use rumqttc::{Client, Event, MqttOptions, Outgoing, Packet, QoS};
+use std::net::SocketAddr;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+/// What an agent's queue says after it was killed: the next sequence number and the
+/// numbers still queued (not acknowledged).
+pub fn agent_queue(dir: &Path) -> (u64, Vec<u64>, u64) {
+    let q = Queue::open(&dir.join("queue.redb"), Limits::default()).unwrap();
+    let st = q.status();
+    (st.next_seq, q.seqs().collect(), st.dropped)
+}
+
+/// After the collector stopped: every sample each agent deleted from its queue is settled
+/// in the ledger and stored exactly once (see [`check_store`]). `agents` pairs device ids
+/// with the agents' directories.
+pub fn check_exactly_once(c: &Collector, agents: &[(&str, &Path)]) {
+    let ledger = Ledger::open(&c.data_dir().join("ingest.redb")).unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let store = rt.block_on(async {
+        EmbeddedStore::open(
+            c.data_dir().join("timeseries.redb"),
+            EmbeddedConfig::default(),
+            std::sync::Arc::new(SystemClock),
+        )
+        .unwrap()
+    });
+    for (id, dir) in agents {
+        let (next_seq, unacked, dropped) = agent_queue(dir);
+        assert_eq!(dropped, 0);
+        assert!(
+            next_seq > 10,
+            "the agent collected only {} samples",
+            next_seq - 1
+        );
+        let acked: Vec<u64> = (1..next_seq).filter(|s| !unacked.contains(s)).collect();
+        let state = ledger.device(id.parse().unwrap()).unwrap().unwrap();
+        assert_eq!(state.seen.lost(), 0);
+        for s in &acked {
+            assert!(
+                state.seen.contains(*s),
+                "acknowledged sample {s} not settled"
+            );
+        }
+        // Stored samples: the acknowledged ones, and perhaps queued ones whose answer was
+        // lost with the collector, never more.
+        let settled = state.seen.floor()
+            + state
+                .seen
+                .ranges()
+                .iter()
+                .map(|(a, b)| b - a + 1)
+                .sum::<u64>();
+        assert!(settled >= acked.len() as u64 && settled < next_seq);
+        rt.block_on(check_store(&store, id, settled));
+    }
+}
+
+/// One point per stored sample (distinct collection times), and traffic deltas that add
+/// up to the last counters: a sample derived twice against the wrong base would break it.
+pub async fn check_store(store: &EmbeddedStore, id: &str, settled: u64) {
+    let q = |measurement: &str, tags: Vec<(String, String)>, field: &str, agg| Query {
+        retention: Retention::Default,
+        measurement: measurement.into(),
+        filters: std::iter::once(("object_id".to_owned(), id.to_owned()))
+            .chain(tags)
+            .map(|(key, value)| TagFilter { key, value })
+            .collect(),
+        fields: vec![(field.into(), agg)],
+        start_us: 0,
+        end_us: i64::MAX / 2,
+        bucket_us: None,
+        bucket_offset_us: 0,
+        group_by_tags: vec![],
+    };
+    let one = |series: Vec<edgemon_collector::tsdb::Series>| -> Option<FieldValue> {
+        assert_eq!(series.len(), 1);
+        series[0].rows[0].values[0].clone()
+    };
+    let cpu = store
+        .query(q("cpu", vec![], "cpu_usage", Agg::Count))
+        .await
+        .unwrap();
+    assert_eq!(
+        one(cpu),
+        Some(FieldValue::Int(i64::try_from(settled).unwrap()))
+    );
+    let snap = store
+        .latest(
+            Retention::Short,
+            "device_data".into(),
+            vec![("pk".into(), id.into())],
+        )
+        .await
+        .unwrap()
+        .expect("a snapshot");
+    let Some(FieldValue::Str(data)) = snap.fields.get("data") else {
+        panic!("no data")
+    };
+    let data: serde_json::Value = serde_json::from_str(data).unwrap();
+    let mut checked = 0;
+    for iface in data["interfaces"].as_array().unwrap() {
+        let Some(rx) = iface["statistics"]["rx_bytes"].as_i64() else {
+            continue;
+        };
+        let name = iface["name"].as_str().unwrap();
+        let tag = ("ifname".to_owned(), clean_timeseries_data_key(name));
+        let sum = store
+            .query(q("traffic", vec![tag], "rx_bytes", Agg::Sum))
+            .await
+            .unwrap();
+        assert_eq!(one(sum), Some(FieldValue::Int(rx)), "traffic of {name}");
+        checked += 1;
+    }
+    assert!(checked > 0, "no interface with counters");
+}
+
+pub struct Device {
+    pub id: String,
+    pub key: String,
+}
+
+pub fn metric(addr: SocketAddr, name: &str) -> u64 {
+    let Ok(r) = try_request(addr, "GET", "/metrics", &[], b"") else {
+        return 0;
+    };
+    r.text()
+        .lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+        .unwrap_or(0)
+}
+
+pub fn dead(addr: SocketAddr, reason: &str) -> u64 {
+    metric(
+        addr,
+        &format!("edgemon_mqtt_dead_letters_total{{reason=\"{reason}\"}}"),
+    )
+}
+
+/// The next sequence number a running agent reports in its status file.
+pub fn next_seq(dir: &Path) -> u64 {
+    std::fs::read_to_string(dir.join("status"))
+        .ok()
+        .and_then(|t| serde_json::from_str::<serde_json::Value>(&t).ok())
+        .and_then(|v| v["queue"]["next_seq"].as_u64())
+        .unwrap_or(0)
+}
+
+pub fn mqtt_agent(dir: &Path, n: u64, broker: u16, dev: &Device) -> Running {
+    Running(
+        Command::new(bin("edgemon-agent"))
+            .args(["run", "--simulate", &n.to_string()])
+            .args(["--uuid", &dev.id, "--key", &dev.key, "--mode", "mqtt"])
+            .args(["--mqtt-broker", &format!("127.0.0.1:{broker}")])
+            .args(["--mqtt-org", "acme", "--request-timeout", "2"])
+            .args(["--interval", "150ms", "--batch-max", "4"])
+            .args(["--boot-delay-max", "0", "--backoff-max", "1"])
+            .arg("--queue-path")
+            .arg(dir.join("queue.redb"))
+            .arg("--status-file")
+            .arg(dir.join("status"))
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    )
+}
+
+/// Publish QoS 1 messages as `user` and wait for their PUBACKs.
+pub fn publish(port: u16, user: &Device, messages: &[(String, Vec<u8>)]) {
+    let mut opts = MqttOptions::new(format!("test-{}", user.id), "127.0.0.1", port);
+    opts.set_credentials(user.id.clone(), user.key.clone());
+    opts.set_max_packet_size(1 << 20, 1 << 20);
+    let (client, mut conn) = Client::new(opts, 16);
+    for (topic, payload) in messages {
+        client
+            .publish(topic.clone(), QoS::AtLeastOnce, false, payload.clone())
+            .unwrap();
+    }
+    let mut acked = 0;
+    for ev in conn.iter() {
+        match ev {
+            Ok(Event::Incoming(Packet::PubAck(_))) => {
+                acked += 1;
+                if acked == messages.len() {
+                    break;
+                }
+            }
+            Ok(_) => {}
+            Err(e) => panic!("test publisher: {e}"),
+        }
+    }
+    client.disconnect().unwrap();
+    for ev in conn.iter() {
+        if matches!(ev, Ok(Event::Outgoing(Outgoing::Disconnect)) | Err(_)) {
+            break;
+        }
+    }
+}
