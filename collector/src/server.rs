@@ -243,7 +243,7 @@ pub async fn serve(
                 .await;
         })
     };
-    let (pipeline, worker) = ingest::start(
+    let (pipeline, worker) = ingest::start_bounded(
         Processor::new(
             tsdb.clone(),
             stores.ledger.clone(),
@@ -251,8 +251,10 @@ pub async fn serve(
                 mac_vendor_detection: config.ingest.mac_vendor_detection,
             },
         )
-        .with_alerts(stores.alerts.clone()),
+        .with_alerts(stores.alerts.clone())
+        .with_sessions(Some(stores.sessions.clone())),
         config.ingest.queue_capacity,
+        config.ingest.queue_max_bytes,
         config.ingest.batch_max,
     );
     let (stop_checks, checks_stopped) = tokio::sync::oneshot::channel::<()>();

@@ -462,3 +462,102 @@ fn the_dashboard_adds_up_an_organization_for_the_tokens_that_see_it() {
     let anonymous = request(s.addr, "GET", "/api/v1/monitoring/dashboard/", &[], b"");
     assert_eq!(anonymous.status, 401);
 }
+
+#[test]
+fn wifi_sessions_of_posted_samples_are_listed_for_the_tokens_that_see_them() {
+    let s = setup();
+    post_samples(&s);
+    let bearer = |t: &str| format!("Bearer {t}");
+    let list = |query: &str, token: &str| {
+        request(
+            s.addr,
+            "GET",
+            &format!("/api/v1/monitoring/wifi-session/?{query}"),
+            &[("Authorization", &bearer(token))],
+            b"",
+        )
+    };
+    // Session changes are stored after the points: wait for them.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    let body = loop {
+        let body = list("", &s.viewer).json();
+        if body["count"] == 2 {
+            break body;
+        }
+        assert!(std::time::Instant::now() < deadline, "{body}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    let results = body["results"].as_array().unwrap();
+    let mut macs: Vec<&str> = results
+        .iter()
+        .map(|r| r["client"]["mac_address"].as_str().unwrap())
+        .collect();
+    macs.sort_unstable();
+    assert_eq!(macs, ["44:d1:fa:00:00:01", "44:d1:fa:00:00:02"]);
+    let first = &results[0];
+    assert_eq!(first["organization"], "Acme");
+    assert_eq!(first["device"], "ap1");
+    assert_eq!(
+        (first["ssid"].as_str(), first["interface_name"].as_str()),
+        (Some("edge"), Some("wlan0"))
+    );
+    assert_eq!(first["client"]["wifi4"], "True");
+    assert_eq!(first["client"]["wifi5"], "True");
+    assert_eq!(first["client"]["wifi6"], Value::Null);
+    assert_eq!(first["stop_time"], Value::Null);
+    assert!(first["start_time"].as_str().unwrap().ends_with('Z'));
+    assert_eq!(
+        (body["next"].clone(), body["previous"].clone()),
+        (Value::Null, Value::Null)
+    );
+
+    // Filters and pages.
+    assert_eq!(
+        list("stop_time__isnull=false", &s.viewer).json()["count"],
+        0
+    );
+    assert_eq!(list("stop_time__isnull=true", &s.viewer).json()["count"], 2);
+    assert_eq!(
+        list(&format!("device={}", s.id), &s.viewer).json()["count"],
+        2
+    );
+    let page = list("page_size=1", &s.viewer).json();
+    assert_eq!(page["results"].as_array().unwrap().len(), 1);
+    assert!(
+        page["next"]
+            .as_str()
+            .unwrap()
+            .ends_with("/api/v1/monitoring/wifi-session/?page_size=1&page=2"),
+        "{page}"
+    );
+    assert_eq!(list("page=3&page_size=1", &s.viewer).status, 404);
+    let bad = list("device=nope", &s.viewer);
+    assert_eq!(bad.status, 400);
+    assert!(bad.json()["device"][0].as_str().unwrap().contains("nope"));
+
+    // Detail; invisible to another organization.
+    let id = first["id"].as_str().unwrap();
+    let path = format!("/api/v1/monitoring/wifi-session/{id}/");
+    let mine = request(
+        s.addr,
+        "GET",
+        &path,
+        &[("Authorization", &bearer(&s.viewer))],
+        b"",
+    );
+    assert_eq!(mine.status, 200);
+    assert_eq!(mine.json()["id"], id);
+    let theirs = request(
+        s.addr,
+        "GET",
+        &path,
+        &[("Authorization", &bearer(&s.outsider))],
+        b"",
+    );
+    assert_eq!(theirs.status, 404);
+    assert_eq!(list("", &s.outsider).json()["count"], 0);
+    assert_eq!(
+        request(s.addr, "GET", "/api/v1/monitoring/wifi-session/", &[], b"").status,
+        401
+    );
+}

@@ -167,6 +167,8 @@ pub struct Http {
 pub struct Ingest {
     /// Samples accepted but not yet stored, at most; beyond it the collector answers 429.
     pub queue_capacity: usize,
+    /// Bytes of the documents accepted but not yet stored, at most (429 beyond it).
+    pub queue_max_bytes: usize,
     /// Samples derived and written together in one storage batch, at most.
     pub batch_max: usize,
     /// The `Retry-After` (seconds) sent with 429.
@@ -239,6 +241,7 @@ impl Default for Ingest {
     fn default() -> Self {
         Ingest {
             queue_capacity: 8192,
+            queue_max_bytes: 64 << 20,
             batch_max: 512,
             retry_after_s: 5,
             mac_vendor_detection: true,
@@ -326,6 +329,11 @@ impl Config {
     fn check(&self) -> Result<(), String> {
         if self.ingest.queue_capacity == 0 {
             return Err("option `ingest.queue_capacity` must be at least 1".into());
+        }
+        if self.ingest.queue_max_bytes < self.http.max_body_bytes {
+            return Err(
+                "option `ingest.queue_max_bytes` must be at least `http.max_body_bytes`".into(),
+            );
         }
         if self.ingest.batch_max == 0 {
             return Err("option `ingest.batch_max` must be at least 1".into());

@@ -134,6 +134,20 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
         "Samples waiting in the ingest queue.",
         state.pipeline.depth() as u64,
     );
+    line(
+        &mut out,
+        "edgemon_ingest_queue_bytes",
+        "gauge",
+        "Bytes of the documents waiting in the ingest queue.",
+        state.pipeline.queued_bytes() as u64,
+    );
+    line(
+        &mut out,
+        "edgemon_ingest_session_failures_total",
+        "counter",
+        "Batches whose WiFi session changes could not be stored.",
+        s.session_failures.load(Ordering::Relaxed),
+    );
     if let Some(store) = &state.embedded {
         let st = store.stats();
         line(

@@ -20,7 +20,7 @@ pub use native::Outcome;
 pub use worker::Processor;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use tokio::sync::{mpsc, oneshot};
 use uuid::Uuid;
 
@@ -74,6 +74,8 @@ pub struct Stats {
     pub native_invalid: AtomicU64,
     /// Failed ledger commits (each retried; the batch waits).
     pub ledger_failures: AtomicU64,
+    /// Batches whose WiFi session changes could not be stored (not retried).
+    pub session_failures: AtomicU64,
 }
 
 /// The queue is full: try again later.
@@ -91,6 +93,19 @@ pub struct Stopped;
 pub struct Pipeline {
     tx: mpsc::Sender<Work>,
     pub stats: Arc<Stats>,
+    /// Bytes of the samples waiting in the queue, and the most allowed.
+    bytes: Arc<AtomicUsize>,
+    max_bytes: usize,
+}
+
+impl Work {
+    /// What the job holds in memory, about: the documents' bytes.
+    fn bytes(&self) -> usize {
+        match self {
+            Work::Sample(job) => job.body.len(),
+            Work::Native(job) => job.samples.iter().map(|s| s.document.as_str().len()).sum(),
+        }
+    }
 }
 
 impl Pipeline {
@@ -110,22 +125,35 @@ impl Pipeline {
     /// it). `Err` once the worker has stopped.
     pub async fn send_native(&self, job: NativeJob) -> Result<(), Stopped> {
         let n = job.samples.len() as u64;
-        self.tx.send(Work::Native(job)).await.map_err(|_| Stopped)?;
+        let work = Work::Native(job);
+        let bytes = work.bytes();
+        self.bytes.fetch_add(bytes, Ordering::Relaxed);
+        if self.tx.send(work).await.is_err() {
+            self.bytes.fetch_sub(bytes, Ordering::Relaxed);
+            return Err(Stopped);
+        }
         self.stats.accepted.fetch_add(n, Ordering::Relaxed);
         Ok(())
     }
 
     fn push(&self, work: Work, samples: u64) -> Result<(), Full> {
-        match self.tx.try_send(work) {
-            Ok(()) => {
-                self.stats.accepted.fetch_add(samples, Ordering::Relaxed);
-                Ok(())
-            }
-            Err(_) => {
-                self.stats.rejected_full.fetch_add(1, Ordering::Relaxed);
-                Err(Full)
-            }
+        let bytes = work.bytes();
+        // Reserve the bytes first; a queue holding anything refuses what would pass the
+        // bound (an empty one takes any single job, so no job is refused forever).
+        let before = self.bytes.fetch_add(bytes, Ordering::Relaxed);
+        let over = before > 0 && before + bytes > self.max_bytes;
+        if !over && self.tx.try_send(work).is_ok() {
+            self.stats.accepted.fetch_add(samples, Ordering::Relaxed);
+            return Ok(());
         }
+        self.bytes.fetch_sub(bytes, Ordering::Relaxed);
+        self.stats.rejected_full.fetch_add(1, Ordering::Relaxed);
+        Err(Full)
+    }
+
+    /// Bytes of the samples waiting in the queue.
+    pub fn queued_bytes(&self) -> usize {
+        self.bytes.load(Ordering::Relaxed)
     }
 
     /// Samples waiting in the queue.
@@ -141,8 +169,83 @@ pub fn start(
     capacity: usize,
     batch_max: usize,
 ) -> (Pipeline, tokio::task::JoinHandle<()>) {
+    start_bounded(processor, capacity, usize::MAX, batch_max)
+}
+
+/// [`start`] with the queue bounded by the samples' bytes too (`max_bytes`): a full queue
+/// is `capacity` jobs or `max_bytes` of documents, whichever comes first.
+pub fn start_bounded(
+    processor: Processor,
+    capacity: usize,
+    max_bytes: usize,
+    batch_max: usize,
+) -> (Pipeline, tokio::task::JoinHandle<()>) {
     let (tx, rx) = mpsc::channel(capacity);
     let stats = Arc::new(Stats::default());
-    let handle = tokio::spawn(worker::run(processor, rx, batch_max, stats.clone()));
-    (Pipeline { tx, stats }, handle)
+    let bytes = Arc::new(AtomicUsize::new(0));
+    let handle = tokio::spawn(worker::run(
+        processor,
+        rx,
+        batch_max,
+        stats.clone(),
+        bytes.clone(),
+    ));
+    (
+        Pipeline {
+            tx,
+            stats,
+            bytes,
+            max_bytes,
+        },
+        handle,
+    )
+}
+
+#[cfg(test)]
+mod bound_tests {
+    use super::*;
+
+    fn pipeline(max_bytes: usize) -> (Pipeline, mpsc::Receiver<Work>) {
+        let (tx, rx) = mpsc::channel(10);
+        let p = Pipeline {
+            tx,
+            stats: Arc::new(Stats::default()),
+            bytes: Arc::new(AtomicUsize::new(0)),
+            max_bytes,
+        };
+        (p, rx)
+    }
+
+    fn job(bytes: usize) -> Job {
+        Job {
+            device: Uuid::nil(),
+            org: Uuid::nil(),
+            body: bytes::Bytes::from(vec![b' '; bytes]),
+            time_us: 0,
+        }
+    }
+
+    #[test]
+    fn the_queue_is_bounded_by_bytes_as_well_as_by_count() {
+        let (p, _rx) = pipeline(100);
+        p.submit(job(60)).unwrap();
+        assert!(p.submit(job(60)).is_err(), "60 + 60 > 100");
+        p.submit(job(30)).unwrap();
+        assert_eq!((p.depth(), p.queued_bytes()), (2, 90));
+        assert_eq!(p.stats.rejected_full.load(Ordering::Relaxed), 1);
+        // An empty queue takes any one job, however large: nothing is refused forever.
+        let (p, _rx) = pipeline(100);
+        p.submit(job(500)).unwrap();
+        assert!(p.submit(job(1)).is_err());
+    }
+
+    #[test]
+    fn the_count_bound_still_holds_and_refusals_release_their_bytes() {
+        let (p, _rx) = pipeline(usize::MAX);
+        for _ in 0..10 {
+            p.submit(job(1)).unwrap();
+        }
+        assert!(p.submit(job(1)).is_err(), "10 places");
+        assert_eq!(p.queued_bytes(), 10);
+    }
 }

@@ -4,6 +4,8 @@
 use super::ledger::{Ledger, LedgerError};
 use super::native::{self, DeviceLedger, Outcome};
 use super::{Job, NativeJob, Stats, Work};
+use crate::derive::sessions::{self, OpenSession, SessionKey};
+use crate::sessions::{SessionStore, Step};
 use crate::tsdb::{FieldValue, Point, Retention, StoreError, TimeSeries};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -21,6 +23,11 @@ pub struct Processor {
     options: transform::Options,
     /// Evaluates what was stored (alerts, health); `None` when alerts are off.
     alerts: Option<Arc<crate::alerts::Alerts>>,
+    /// WiFi clients and sessions, when kept.
+    sessions: Option<Arc<SessionStore>>,
+    /// Each device's open sessions as of the last sample derived (ahead of the store until
+    /// the batch is written).
+    open_sessions: HashMap<Uuid, Vec<OpenSession<Uuid>>>,
     /// Where native devices' states persist.
     ledger: Arc<Ledger>,
     /// Native devices' states as of the last batch derived (ahead of `ledger` until the
@@ -45,6 +52,8 @@ impl Processor {
             previous: HashMap::new(),
             options,
             alerts: None,
+            sessions: None,
+            open_sessions: HashMap::new(),
             ledger,
             devices: HashMap::new(),
         }
@@ -119,6 +128,48 @@ impl Processor {
         }
     }
 
+    /// Keep WiFi clients and sessions in `sessions` (from OpenWISP-path samples).
+    #[must_use]
+    pub fn with_sessions(mut self, sessions: Option<Arc<SessionStore>>) -> Self {
+        self.sessions = sessions;
+        self
+    }
+
+    /// The session changes a snapshot makes for its device; updates the in-memory view.
+    fn session_step(
+        &mut self,
+        device: Uuid,
+        org: Uuid,
+        snapshot: &serde_json::Value,
+    ) -> Option<Step> {
+        let store = self.sessions.as_ref()?;
+        let open = match self.open_sessions.entry(device) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => match store.open_sessions(device) {
+                Ok(open) => e.insert(open),
+                Err(err) => {
+                    tracing::warn!(%device, error = %err, "cannot read open WiFi sessions; skipped");
+                    return None;
+                }
+            },
+        };
+        let now = now_us();
+        let changes = sessions::update(open, snapshot, now);
+        let step = Step::new(device, org, &changes, now);
+        open.retain(|s| !step.closed.iter().any(|(id, _)| *id == s.id));
+        open.extend(step.opened.iter().map(|s| OpenSession {
+            id: s.id,
+            key: SessionKey {
+                interface_name: s.interface_name.clone(),
+                ssid: s.ssid.clone(),
+                mac: s.mac.clone(),
+            },
+            start_us: s.start_us,
+        }));
+        let unchanged = step.opened.is_empty() && step.closed.is_empty() && step.clients.is_empty();
+        (!unchanged).then_some(step)
+    }
+
     /// Evaluate every stored batch with `alerts`.
     #[must_use]
     pub fn with_alerts(mut self, alerts: Option<Arc<crate::alerts::Alerts>>) -> Self {
@@ -152,7 +203,7 @@ impl Processor {
     /// The points for one job, and remember its snapshot as the device's previous one.
     /// Waits (with backoff) while the store cannot tell the previous snapshot: deltas
     /// computed without it would be wrong.
-    async fn points(&mut self, job: Job) -> Vec<Point> {
+    async fn points(&mut self, job: Job) -> (Vec<Point>, Option<Step>) {
         let mut delay = Duration::from_millis(100);
         let previous = loop {
             match self.previous(job.device).await {
@@ -175,7 +226,7 @@ impl Processor {
             Err(e) => {
                 // The handler validated these bytes; reaching this is a bug, not bad input.
                 tracing::error!(device = %job.device, error = %e, "queued sample no longer validates; dropped");
-                return Vec::new();
+                return (Vec::new(), None);
             }
         };
         let derived = derive::derive_after(&info, &previous, sample, job.time_us, self.options);
@@ -183,7 +234,8 @@ impl Processor {
             job.device,
             PreviousCounters::from_snapshot(&derived.snapshot),
         );
-        derived.into_points(job.device, now_us())
+        let step = self.session_step(job.device, job.org, &derived.snapshot);
+        (derived.into_points(job.device, now_us()), step)
     }
 }
 
@@ -195,6 +247,8 @@ struct Group {
     points: Vec<Point>,
     answers: Vec<(tokio::sync::oneshot::Sender<Outcome>, Outcome)>,
     touched: Vec<Uuid>,
+    /// WiFi session changes, committed after the points.
+    sessions: Vec<Step>,
 }
 
 pub(super) async fn run(
@@ -202,6 +256,7 @@ pub(super) async fn run(
     mut rx: mpsc::Receiver<Work>,
     batch_max: usize,
     stats: Arc<Stats>,
+    queued_bytes: Arc<std::sync::atomic::AtomicUsize>,
 ) {
     let mut batch = Vec::with_capacity(batch_max);
     loop {
@@ -212,11 +267,15 @@ pub(super) async fn run(
         // A write holds at most about `batch_max` samples (a native batch is never split),
         // so large native batches do not make huge writes.
         let mut group = Group::default();
+        let taken: usize = batch.iter().map(Work::bytes).sum();
+        queued_bytes.fetch_sub(taken, Ordering::Relaxed);
         for work in batch.drain(..) {
             match work {
                 Work::Sample(job) => {
                     group.samples += 1;
-                    group.points.extend(processor.points(job).await);
+                    let (points, step) = processor.points(job).await;
+                    group.points.extend(points);
+                    group.sessions.extend(step);
                 }
                 Work::Native(mut job) => {
                     let (p, outcome) = processor.native(&mut job).await;
@@ -227,17 +286,17 @@ pub(super) async fn run(
                 }
             }
             if group.samples >= batch_max as u64 {
-                flush(&processor, std::mem::take(&mut group), &stats).await;
+                flush(&mut processor, std::mem::take(&mut group), &stats).await;
             }
         }
         if group.samples > 0 || !group.answers.is_empty() {
-            flush(&processor, group, &stats).await;
+            flush(&mut processor, group, &stats).await;
         }
     }
 }
 
 /// Write a group's points, commit its devices' ledgers, then answer its native batches.
-async fn flush(processor: &Processor, mut group: Group, stats: &Stats) {
+async fn flush(processor: &mut Processor, mut group: Group, stats: &Stats) {
     let count = group.points.len() as u64;
     let mut delay = Duration::from_millis(100);
     loop {
@@ -256,6 +315,7 @@ async fn flush(processor: &Processor, mut group: Group, stats: &Stats) {
     if let Some(alerts) = &processor.alerts {
         alerts.observe(&group.points, now_us(), true, true).await;
     }
+    commit_sessions(processor, std::mem::take(&mut group.sessions), stats).await;
     if !group.touched.is_empty() {
         group.touched.sort_unstable();
         group.touched.dedup();
@@ -273,5 +333,29 @@ async fn flush(processor: &Processor, mut group: Group, stats: &Stats) {
             .fetch_add(outcome.invalid.len() as u64, Ordering::Relaxed);
         // The sender may be gone (client disconnected): the batch is stored anyway.
         let _ = done.send(outcome);
+    }
+}
+
+/// Stores a batch's WiFi session changes in one transaction. A failure is logged and
+/// counted, and the devices' views are reloaded from the store next time: sessions are
+/// derived data, so ingest does not wait for them.
+async fn commit_sessions(processor: &mut Processor, steps: Vec<Step>, stats: &Stats) {
+    let Some(store) = processor.sessions.clone() else {
+        return;
+    };
+    if steps.is_empty() {
+        return;
+    }
+    let devices: Vec<Uuid> = steps.iter().map(|s| s.device).collect();
+    let r = tokio::task::spawn_blocking(move || store.commit(&steps))
+        .await
+        .map_err(|e| e.to_string())
+        .and_then(|r| r.map_err(|e| e.to_string()));
+    if let Err(e) = r {
+        stats.session_failures.fetch_add(1, Ordering::Relaxed);
+        tracing::warn!(error = %e, "WiFi session changes not stored");
+        for d in devices {
+            processor.open_sessions.remove(&d);
+        }
     }
 }

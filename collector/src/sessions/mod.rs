@@ -60,6 +60,43 @@ pub struct Session {
     pub stop_us: Option<i64>,
 }
 
+/// One device's session changes, with the new sessions' records (ids chosen by the
+/// caller, so it can keep its view of the open sessions without reading them back).
+#[derive(Debug, Clone, Default)]
+pub struct Step {
+    pub device: Uuid,
+    pub clients: Vec<StoredClient>,
+    pub opened: Vec<Session>,
+    /// `(session id, stop µs)`.
+    pub closed: Vec<(Uuid, i64)>,
+}
+
+impl Step {
+    /// The records for `changes` of `device` (of `org`) at `now_us`: new sessions get
+    /// random UUIDs.
+    pub fn new(device: Uuid, org: Uuid, changes: &SessionChanges<Uuid>, now_us: i64) -> Self {
+        Step {
+            device,
+            clients: changes.clients.iter().map(|c| stored(c, now_us)).collect(),
+            opened: changes
+                .opened
+                .iter()
+                .map(|n| Session {
+                    id: Uuid::new_v4(),
+                    device,
+                    org,
+                    interface_name: n.key.interface_name.clone(),
+                    ssid: n.key.ssid.clone(),
+                    mac: n.key.mac.clone(),
+                    start_us: n.start_us,
+                    stop_us: None,
+                })
+                .collect(),
+            closed: changes.closed.iter().map(|c| (c.id, c.stop_us)).collect(),
+        }
+    }
+}
+
 /// Which sessions to list.
 #[derive(Debug, Clone, Default)]
 pub struct Filter {
@@ -130,6 +167,48 @@ impl SessionStore {
         Ok(out)
     }
 
+    /// Applies several devices' steps in one transaction (the ingest worker's batch).
+    pub fn commit(&self, steps: &[Step]) -> Result<(), SessionError> {
+        let tx = self.db.begin_write().map_err(storage)?;
+        {
+            let mut clients = tx.open_table(CLIENTS).map_err(storage)?;
+            let mut sessions = tx.open_table(SESSIONS).map_err(storage)?;
+            let mut open = tx.open_table(OPEN).map_err(storage)?;
+            let mut by_start = tx.open_table(BY_START).map_err(storage)?;
+            for step in steps {
+                let dev = step.device.as_bytes().as_slice();
+                for c in &step.clients {
+                    clients
+                        .insert(c.mac.as_str(), encode(c).as_slice())
+                        .map_err(storage)?;
+                }
+                for (id, stop_us) in &step.closed {
+                    let id = id.as_bytes().as_slice();
+                    let Some(bytes) = sessions
+                        .get(id)
+                        .map_err(storage)?
+                        .map(|v| v.value().to_vec())
+                    else {
+                        continue;
+                    };
+                    let mut s: Session = decode(&bytes)?;
+                    s.stop_us = Some(*stop_us);
+                    sessions
+                        .insert(id, encode(&s).as_slice())
+                        .map_err(storage)?;
+                    open.remove((dev, id)).map_err(storage)?;
+                }
+                for s in &step.opened {
+                    let id = s.id.as_bytes().as_slice();
+                    sessions.insert(id, encode(s).as_slice()).map_err(storage)?;
+                    open.insert((dev, id), ()).map_err(storage)?;
+                    by_start.insert((s.start_us, id), ()).map_err(storage)?;
+                }
+            }
+        }
+        tx.commit().map_err(storage)
+    }
+
     /// Applies one step's changes in one transaction; new sessions get random UUIDs.
     pub fn apply(
         &self,
@@ -138,54 +217,7 @@ impl SessionStore {
         changes: &SessionChanges<Uuid>,
         now_us: i64,
     ) -> Result<(), SessionError> {
-        let tx = self.db.begin_write().map_err(storage)?;
-        {
-            let mut clients = tx.open_table(CLIENTS).map_err(storage)?;
-            let mut sessions = tx.open_table(SESSIONS).map_err(storage)?;
-            let mut open = tx.open_table(OPEN).map_err(storage)?;
-            let mut by_start = tx.open_table(BY_START).map_err(storage)?;
-            for c in &changes.clients {
-                clients
-                    .insert(c.mac.as_str(), encode(&stored(c, now_us)).as_slice())
-                    .map_err(storage)?;
-            }
-            let dev = device.as_bytes().as_slice();
-            for closed in &changes.closed {
-                let id = closed.id.as_bytes().as_slice();
-                let Some(bytes) = sessions
-                    .get(id)
-                    .map_err(storage)?
-                    .map(|v| v.value().to_vec())
-                else {
-                    continue;
-                };
-                let mut s: Session = decode(&bytes)?;
-                s.stop_us = Some(closed.stop_us);
-                sessions
-                    .insert(id, encode(&s).as_slice())
-                    .map_err(storage)?;
-                open.remove((dev, id)).map_err(storage)?;
-            }
-            for new in &changes.opened {
-                let s = Session {
-                    id: Uuid::new_v4(),
-                    device,
-                    org,
-                    interface_name: new.key.interface_name.clone(),
-                    ssid: new.key.ssid.clone(),
-                    mac: new.key.mac.clone(),
-                    start_us: new.start_us,
-                    stop_us: None,
-                };
-                let id = s.id.as_bytes().as_slice();
-                sessions
-                    .insert(id, encode(&s).as_slice())
-                    .map_err(storage)?;
-                open.insert((dev, id), ()).map_err(storage)?;
-                by_start.insert((new.start_us, id), ()).map_err(storage)?;
-            }
-        }
-        tx.commit().map_err(storage)
+        self.commit(&[Step::new(device, org, changes, now_us)])
     }
 
     pub fn session(&self, id: Uuid) -> Result<Option<Session>, SessionError> {
