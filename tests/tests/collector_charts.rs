@@ -561,3 +561,74 @@ fn wifi_sessions_of_posted_samples_are_listed_for_the_tokens_that_see_them() {
         401
     );
 }
+
+#[test]
+fn devices_and_their_metrics_are_listed_with_health_for_the_tokens_that_see_them() {
+    let s = setup();
+    post_samples(&s);
+    let as_ = |path: &str, token: &str| {
+        request(
+            s.addr,
+            "GET",
+            path,
+            &[("Authorization", &format!("Bearer {token}"))],
+            b"",
+        )
+    };
+    let list =
+        |query: &str, token: &str| as_(&format!("/api/v1/monitoring/device/?{query}"), token);
+    let body = list("", &s.viewer).json();
+    assert_eq!(body["count"], 1, "{body}");
+    let d = &body["results"][0];
+    assert_eq!(
+        (d["id"].as_str(), d["name"].as_str()),
+        (Some(s.id.as_str()), Some("ap1"))
+    );
+    assert_eq!(d["monitoring"]["status"], "ok");
+    assert_eq!(d["key"], Value::Null);
+    assert_eq!(list("monitoring__status=ok", &s.viewer).json()["count"], 1);
+    assert_eq!(
+        list("monitoring__status=problem", &s.viewer).json()["count"],
+        0
+    );
+    assert_eq!(list("monitoring__status=bogus", &s.viewer).status, 400);
+    assert_eq!(
+        list("organization_slug=other", &s.viewer).json()["count"],
+        0
+    );
+    assert_eq!(list("organization_slug=acme", &s.viewer).json()["count"], 1);
+    assert_eq!(list("organization=nope", &s.viewer).status, 400);
+    assert_eq!(list("", &s.outsider).json()["count"], 0);
+    assert_eq!(
+        request(s.addr, "GET", "/api/v1/monitoring/device/", &[], b"").status,
+        401
+    );
+
+    let metrics = |query: &str, token: &str| {
+        as_(
+            &format!("/api/v1/monitoring/device/{}/metric/?{query}", s.id),
+            token,
+        )
+    };
+    let all = metrics("", &s.viewer).json();
+    let cpu = all
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == "CPU usage")
+        .unwrap_or_else(|| panic!("{all}"));
+    assert_eq!(
+        cpu,
+        &json!({"name": "CPU usage", "key": "cpu", "is_healthy": true})
+    );
+    assert_eq!(metrics("is_healthy=false", &s.viewer).json(), json!([]));
+    assert!(
+        !metrics("is_healthy=true", &s.viewer)
+            .json()
+            .as_array()
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(metrics("", &s.outsider).status, 404);
+    assert_eq!(metrics("is_healthy=maybe", &s.viewer).status, 400);
+}

@@ -229,24 +229,23 @@ impl Alerts {
             .map_or(Status::Unknown, |d| d.status)
     }
 
-    /// The device's alerting metrics as `(label, is_healthy)`, sorted by label;
-    /// `is_healthy` is `None` until a value was checked.
-    pub async fn metric_health(&self, device: Uuid) -> Vec<(String, Option<bool>)> {
+    /// The device's alerting metrics as `(label, measurement, is_healthy)`, sorted by
+    /// label; `is_healthy` is `None` until a value was checked.
+    pub async fn metric_health(&self, device: Uuid) -> Vec<(String, String, Option<bool>)> {
         let devices = self.devices.lock().await;
         let Some(d) = devices.get(&device) else {
             return Vec::new();
         };
-        let mut out: Vec<(String, Option<bool>)> = d
+        let mut out: Vec<(String, String, Option<bool>)> = d
             .metrics
             .iter()
             .map(|(id, state)| {
                 let conf = configuration_of(id);
-                let label = self
-                    .catalog
-                    .metrics
-                    .get(conf)
-                    .map_or_else(|| conf.to_owned(), |m| m.label.clone());
-                (label, state.is_healthy)
+                let (label, key) = self.catalog.metrics.get(conf).map_or_else(
+                    || (conf.to_owned(), conf.to_owned()),
+                    |m| (m.label.clone(), m.measurement.clone()),
+                );
+                (label, key, state.is_healthy)
             })
             .collect();
         out.sort();

@@ -50,7 +50,7 @@ fn authorize(
     }
 }
 
-fn rfc3339(us: i64) -> Value {
+pub(super) fn rfc3339(us: i64) -> Value {
     jiff::Timestamp::from_microsecond(us).map_or(Value::Null, |t| Value::from(t.to_string()))
 }
 
@@ -166,7 +166,11 @@ pub async fn get_device(
     let (status, mut related) = match &state.alerts {
         Some(a) => (
             a.status(device.id).await.as_str(),
-            a.metric_health(device.id).await,
+            a.metric_health(device.id)
+                .await
+                .into_iter()
+                .map(|(name, _, healthy)| (name, healthy))
+                .collect::<Vec<_>>(),
         ),
         None => ("unknown", Vec::new()),
     };

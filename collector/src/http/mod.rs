@@ -4,9 +4,11 @@
 mod auth;
 mod dashboard;
 mod device_charts;
+mod devices;
 mod metrics;
 mod native;
 mod openwisp;
+mod page;
 mod register;
 mod reply;
 mod wifi_sessions;
@@ -54,6 +56,11 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
             get(wifi_sessions::show),
         )
         .route("/api/v1/monitoring/dashboard/", get(dashboard::general))
+        .route("/api/v1/monitoring/device/", get(devices::list))
+        .route(
+            "/api/v1/monitoring/device/{pk}/metric/",
+            get(devices::metrics),
+        )
         .route("/api/v1/edgemon/ingest/", post(native::ingest))
         .route("/controller/device/register/", post(register::register))
         .route("/controller/register/", post(register::register))

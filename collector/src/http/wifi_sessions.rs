@@ -3,18 +3,16 @@
 
 use super::AppState;
 use super::auth::{self, unavailable};
+use super::page::Page;
 use super::reply::detail;
 use crate::registry::Token;
 use crate::sessions::{Filter, Session};
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, Uri, header};
+use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 use std::collections::HashMap;
 use uuid::Uuid;
-
-const DEFAULT_PAGE_SIZE: usize = 10;
-const MAX_PAGE_SIZE: usize = 100;
 
 fn time(us: i64) -> Value {
     jiff::Timestamp::from_microsecond(us).map_or(Value::Null, |t| Value::from(t.to_string()))
@@ -140,46 +138,6 @@ fn filter(token: &Token, params: &HashMap<String, String>) -> Result<Filter, Res
     })
 }
 
-/// A positive integer parameter, or the reference's reply to a bad one.
-#[allow(clippy::result_large_err)] // the error is the reply itself, built once
-fn positive(
-    params: &HashMap<String, String>,
-    name: &str,
-    default: usize,
-) -> Result<usize, Response> {
-    match params.get(name) {
-        None => Ok(default),
-        Some(v) => match v.parse::<usize>() {
-            Ok(n) if n > 0 => Ok(n),
-            _ => Err(detail(StatusCode::NOT_FOUND, "Invalid page.")),
-        },
-    }
-}
-
-/// The absolute URL of another page (DRF's `next`/`previous`).
-fn page_url(headers: &HeaderMap, uri: &Uri, page: usize) -> Value {
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("localhost");
-    let mut query: Vec<String> = uri
-        .query()
-        .unwrap_or("")
-        .split('&')
-        .filter(|kv| !kv.is_empty() && !kv.starts_with("page="))
-        .map(str::to_owned)
-        .collect();
-    if page > 1 {
-        query.push(format!("page={page}"));
-    }
-    let q = if query.is_empty() {
-        String::new()
-    } else {
-        format!("?{}", query.join("&"))
-    };
-    Value::from(format!("http://{host}{}{q}", uri.path()))
-}
-
 pub async fn list(
     State(state): State<AppState>,
     Query(params): Query<HashMap<String, String>>,
@@ -194,45 +152,23 @@ pub async fn list(
         Ok(f) => f,
         Err(r) => return r,
     };
-    let (page, size) = match (
-        positive(&params, "page", 1),
-        positive(&params, "page_size", DEFAULT_PAGE_SIZE),
-    ) {
-        (Ok(p), Ok(s)) => (p, s.min(MAX_PAGE_SIZE)),
-        (Err(r), _) | (_, Err(r)) => return r,
+    let page = match Page::from_params(&params) {
+        Ok(p) => p,
+        Err(r) => return r,
     };
-    let (count, sessions) = match state.sessions.page(&filter, (page - 1) * size, size) {
+    let (count, sessions) = match state.sessions.page(&filter, page.offset(), page.size) {
         Ok(x) => x,
         Err(e) => return unavailable("WiFi session store", &e),
     };
-    if page > 1 && sessions.is_empty() {
-        return detail(StatusCode::NOT_FOUND, "Invalid page.");
-    }
     let mut names = Names::default();
     let results: Vec<Value> = sessions
         .iter()
         .map(|s| item(&state, &mut names, s))
         .collect();
-    let mut body = Map::new();
-    body.insert("count".into(), Value::from(count));
-    body.insert(
-        "next".into(),
-        if page * size < count {
-            page_url(&headers, &uri, page + 1)
-        } else {
-            Value::Null
-        },
-    );
-    body.insert(
-        "previous".into(),
-        if page > 1 {
-            page_url(&headers, &uri, page - 1)
-        } else {
-            Value::Null
-        },
-    );
-    body.insert("results".into(), Value::Array(results));
-    axum::Json(Value::Object(body)).into_response()
+    match page.body(count, results, &headers, &uri) {
+        Ok(body) => axum::Json(body).into_response(),
+        Err(r) => r,
+    }
 }
 
 pub async fn show(
