@@ -127,3 +127,80 @@ fn a_threshold_crossed_for_longer_than_the_tolerance_stores_a_problem_then_a_rec
     );
     assert_eq!(c.cli(&["notifications", "list", "--unread"]), "");
 }
+
+/// The same notifications over HTTP: listed for the organization's tokens only, newest
+/// first, and marked read one by one or all at once.
+#[test]
+fn notifications_are_listed_and_marked_read_over_http() {
+    let mut c = Collector::new();
+    c.cli(&["org", "add", "Acme", "--slug", "acme"]);
+    c.cli(&["org", "add", "Other", "--slug", "other"]);
+    let dev = fields(&c.cli(&["device", "add", "--org", "acme", "--name", "ap-7"]));
+    let token = |org: &str| {
+        fields(&c.cli(&[
+            "token", "add", "--name", org, "--role", "viewer", "--org", org,
+        ]))["token"]
+            .clone()
+    };
+    let (mine, theirs) = (token("acme"), token("other"));
+    c.env("EDGEMON__ALERTS__TOLERANCE_INTERVAL", "1s")
+        .env("EDGEMON__ALERTS__METRICS__CPU__TOLERANCE", "3s");
+    let addr = c.start();
+    let t = time::OffsetDateTime::now_utc();
+    for (offset_s, percent) in [(-6, 10.0), (-3, 95.0), (0, 96.0), (1, 20.0), (4, 20.0)] {
+        let url = format!(
+            "/api/v1/monitoring/device/{}/?key={}&time={}",
+            dev["id"],
+            dev["key"],
+            time_param(t + time::Duration::seconds(offset_s))
+        );
+        let r = request(
+            addr,
+            "POST",
+            &url,
+            &[("Content-Type", "application/json")],
+            &sample(percent),
+        );
+        assert_eq!(r.status, 200, "{}", r.text());
+    }
+    let call = |method: &str, path: &str, token: &str| {
+        request(
+            addr,
+            method,
+            &format!("/api/v1/notifications/notification/{path}"),
+            &[("Authorization", &format!("Bearer {token}"))],
+            b"",
+        )
+    };
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let body = loop {
+        let body = call("GET", "", &mine).json();
+        if body["count"] == 2 {
+            break body;
+        }
+        assert!(Instant::now() < deadline, "{body}");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    let (recovery, problem) = (&body["results"][0], &body["results"][1]);
+    assert_eq!(recovery["type"], "cpu_recovery");
+    assert_eq!(problem["type"], "cpu_problem");
+    assert_eq!(problem["target_object_id"], dev["id"].as_str());
+    assert_eq!(problem["unread"], true);
+    assert_eq!(call("GET", "", &theirs).json()["count"], 0);
+    assert_eq!(call("GET", "?unread=true", &mine).json()["count"], 2);
+
+    let id = problem["id"].as_u64().unwrap();
+    assert_eq!(call("PATCH", &format!("{id}/"), &theirs).status, 404);
+    let one = call("PATCH", &format!("{id}/"), &mine);
+    assert_eq!(
+        (one.status, one.json()["unread"].clone()),
+        (200, serde_json::json!(false))
+    );
+    assert_eq!(call("GET", "?unread=true", &mine).json()["count"], 1);
+    assert_eq!(call("POST", "read/", &mine).json()["marked"], 1);
+    assert_eq!(call("GET", "?unread=true", &mine).json()["count"], 0);
+    assert_eq!(
+        request(addr, "GET", "/api/v1/notifications/notification/", &[], b"").status,
+        401
+    );
+}

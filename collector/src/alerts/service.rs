@@ -9,7 +9,7 @@ use super::engine::{EngineConfig, Kind, MetricState};
 use super::health::{self, MetricHealth, Status};
 use super::notification::Notification;
 use super::rule::{AlertOverride, Rule};
-use super::store::{AlertStore, Changes};
+use super::store::{AlertStore, AlertStoreError, Changes};
 use super::texts;
 use crate::registry::Registry;
 use crate::tsdb::Point;
@@ -251,6 +251,32 @@ impl Alerts {
         out.sort();
         out.dedup_by(|a, b| a.0 == b.0);
         out
+    }
+
+    /// The notifications of `orgs` (every organization's with `None`), newest first.
+    pub fn notifications(
+        &self,
+        orgs: Option<&[Uuid]>,
+        unread_only: bool,
+    ) -> Result<Vec<Notification>, AlertStoreError> {
+        let mut all = match orgs {
+            None => self.store.notifications(None, unread_only)?,
+            Some(orgs) => {
+                let mut out = Vec::new();
+                for org in orgs {
+                    out.extend(self.store.notifications(Some(*org), unread_only)?);
+                }
+                out
+            }
+        };
+        all.sort_by_key(|n| std::cmp::Reverse(n.id));
+        Ok(all)
+    }
+
+    /// Marks notifications of `org` read (all of them when `ids` is empty); returns how
+    /// many were unread.
+    pub fn mark_read(&self, org: Uuid, ids: &[u64]) -> Result<usize, AlertStoreError> {
+        self.store.mark_read(Some(org), ids)
     }
 
     /// How many devices are in each status (devices registered after the start and never

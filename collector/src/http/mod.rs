@@ -7,6 +7,7 @@ mod device_charts;
 mod devices;
 mod metrics;
 mod native;
+mod notifications;
 mod openwisp;
 mod page;
 mod register;
@@ -57,6 +58,18 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         )
         .route("/api/v1/monitoring/dashboard/", get(dashboard::general))
         .route("/api/v1/monitoring/device/", get(devices::list))
+        .route(
+            "/api/v1/notifications/notification/",
+            get(notifications::list),
+        )
+        .route(
+            "/api/v1/notifications/notification/read/",
+            post(notifications::read_all),
+        )
+        .route(
+            "/api/v1/notifications/notification/{id}/",
+            axum::routing::patch(notifications::read_one),
+        )
         .route(
             "/api/v1/monitoring/device/{pk}/metric/",
             get(devices::metrics),
