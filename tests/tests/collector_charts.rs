@@ -632,3 +632,109 @@ fn devices_and_their_metrics_are_listed_with_health_for_the_tokens_that_see_them
     assert_eq!(metrics("", &s.outsider).status, 404);
     assert_eq!(metrics("is_healthy=maybe", &s.viewer).status, 400);
 }
+
+#[test]
+fn map_data_groups_devices_by_location_for_the_tokens_that_see_them() {
+    let mut c = Collector::new();
+    c.cli(&["org", "add", "Acme", "--slug", "acme"]);
+    c.cli(&["org", "add", "Other", "--slug", "other"]);
+    let at = |name: &str, org: &str, lat: &str, address: &str| {
+        c.cli(&[
+            "device",
+            "add",
+            "--org",
+            org,
+            "--name",
+            name,
+            "--lat",
+            lat,
+            "--lng",
+            "7.68",
+            "--address",
+            address,
+        ]);
+    };
+    at("ap-a", "acme", "45.07", "Main St 1");
+    at("ap-b", "acme", "45.07", "Main St 1");
+    at("ap-c", "acme", "45.08", "Hill Rd 2");
+    at("ap-x", "other", "45.07", "Main St 1");
+    let token = |org: &str| {
+        fields(&c.cli(&[
+            "token", "add", "--name", org, "--role", "viewer", "--org", org,
+        ]))["token"]
+            .clone()
+    };
+    let (mine, theirs) = (token("acme"), token("other"));
+    let addr = c.start();
+    let get = |path: &str, token: &str| {
+        request(
+            addr,
+            "GET",
+            path,
+            &[("Authorization", &format!("Bearer {token}"))],
+            b"",
+        )
+    };
+    let geo = get("/api/v1/monitoring/geojson/", &mine).json();
+    assert_eq!(geo["type"], "FeatureCollection");
+    assert_eq!(geo["count"], 2, "{geo}");
+    let main = geo["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["properties"]["address"] == "Main St 1")
+        .unwrap();
+    assert_eq!(
+        main["geometry"],
+        json!({"type": "Point", "coordinates": [7.68, 45.07]})
+    );
+    // Only this organization's two devices there; no data yet: unknown.
+    assert_eq!(main["properties"]["device_count"], 2);
+    assert_eq!(main["properties"]["unknown_count"], 2);
+    assert_eq!(main["properties"]["ok_count"], 0);
+    let id = main["id"].as_str().unwrap();
+    let devices = get(&format!("/api/v1/monitoring/location/{id}/device/"), &mine).json();
+    assert_eq!(devices["count"], 2);
+    assert_eq!(devices["has_floorplan"], false);
+    let one = get(
+        &format!("/api/v1/monitoring/location/{id}/device/?search=AP-A"),
+        &mine,
+    )
+    .json();
+    assert_eq!(one["results"][0]["name"], "ap-a");
+    assert_eq!(one["count"], 1);
+    let none = get(
+        &format!("/api/v1/monitoring/location/{id}/device/?status=ok"),
+        &mine,
+    )
+    .json();
+    assert_eq!(none["count"], 0);
+    // The other organization sees its own device at the same place, not these.
+    let theirs_geo = get("/api/v1/monitoring/geojson/", &theirs).json();
+    assert_eq!(theirs_geo["count"], 1);
+    assert_eq!(theirs_geo["features"][0]["properties"]["device_count"], 1);
+    let theirs_list = get(
+        &format!("/api/v1/monitoring/location/{id}/device/"),
+        &theirs,
+    )
+    .json();
+    assert_eq!(theirs_list["results"][0]["name"], "ap-x");
+    let other_place = geo["features"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["properties"]["address"] == "Hill Rd 2")
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let hidden = get(
+        &format!("/api/v1/monitoring/location/{other_place}/device/"),
+        &theirs,
+    );
+    assert_eq!(hidden.status, 404);
+    assert_eq!(
+        request(addr, "GET", "/api/v1/monitoring/geojson/", &[], b"").status,
+        401
+    );
+}

@@ -5,6 +5,7 @@ mod auth;
 mod dashboard;
 mod device_charts;
 mod devices;
+mod locations;
 mod metrics;
 mod native;
 mod notifications;
@@ -58,6 +59,11 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         )
         .route("/api/v1/monitoring/dashboard/", get(dashboard::general))
         .route("/api/v1/monitoring/device/", get(devices::list))
+        .route("/api/v1/monitoring/geojson/", get(locations::geojson))
+        .route(
+            "/api/v1/monitoring/location/{id}/device/",
+            get(locations::devices),
+        )
         .route(
             "/api/v1/notifications/notification/",
             get(notifications::list),
