@@ -3,9 +3,10 @@
 
 use super::AppState;
 use super::reply::detail;
-use crate::registry::Token;
+use crate::registry::{Device, Role, Token};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
+use uuid::Uuid;
 
 fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
@@ -44,5 +45,22 @@ pub fn token(state: &AppState, headers: &HeaderMap) -> Result<Token, Response> {
         Err(e) => Err(unavailable("Registry", &e)),
         Ok(None) => Err(unauthorized("Invalid token.")),
         Ok(Some(t)) => Ok(t),
+    }
+}
+
+/// The organizations a token is limited to; `None` for a superuser (all of them).
+pub fn scope(token: &Token) -> Option<&[Uuid]> {
+    (token.role != Role::Superuser).then_some(token.orgs.as_slice())
+}
+
+/// A device's health as the API shows it: `deactivated` for a deactivated device, else the
+/// alert engine's status (`unknown` with alerts off).
+pub async fn health(state: &AppState, device: &Device) -> &'static str {
+    if !device.active {
+        return "deactivated";
+    }
+    match &state.alerts {
+        Some(a) => a.status(device.id).await.as_str(),
+        None => "unknown",
     }
 }

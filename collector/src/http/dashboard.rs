@@ -4,9 +4,8 @@
 use super::AppState;
 use super::auth::{self, unavailable};
 use super::reply::detail;
-use crate::charts::range::{self, RangeParams};
 use crate::charts::{read, render};
-use crate::registry::{Org, Role};
+use crate::registry::Org;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -47,11 +46,7 @@ pub async fn general(
         Ok(o) => o,
         Err(e) => return unavailable("Registry", &e),
     };
-    let visible: Vec<Org> = all
-        .iter()
-        .filter(|o| token.role == Role::Superuser || token.orgs.contains(&o.id))
-        .cloned()
-        .collect();
+    let visible: Vec<Org> = all.iter().filter(|o| token.sees(o.id)).cloned().collect();
     if visible.is_empty() {
         return detail(StatusCode::FORBIDDEN, FORBIDDEN);
     }
@@ -67,20 +62,9 @@ pub async fn general(
     {
         return detail(StatusCode::NOT_FOUND, "Not found.");
     }
-    let range = match range::resolve(
-        RangeParams {
-            time: get("time"),
-            start: get("start"),
-            end: get("end"),
-            timezone: get("timezone"),
-        },
-        crate::registry::now_us(),
-        &state.chart_tz,
-    ) {
+    let range = match super::device_charts::chart_range(&state, &params) {
         Ok(r) => r,
-        Err(e) => {
-            return (StatusCode::BAD_REQUEST, axum::Json(vec![e.to_string()])).into_response();
-        }
+        Err(r) => return r,
     };
     let ids: Vec<_> = orgs.iter().map(|o| o.id).collect();
     let found =

@@ -50,6 +50,27 @@ fn authorize(
     }
 }
 
+/// The range of a chart request (`time`, `start`, `end`, `timezone`), or the reference's
+/// 400 with its message.
+#[allow(clippy::result_large_err)] // the error is the reply itself, built once
+pub(super) fn chart_range(
+    state: &AppState,
+    params: &HashMap<String, String>,
+) -> Result<range::ChartRange, Response> {
+    let get = |k: &str| params.get(k).map(String::as_str);
+    range::resolve(
+        RangeParams {
+            time: get("time"),
+            start: get("start"),
+            end: get("end"),
+            timezone: get("timezone"),
+        },
+        crate::registry::now_us(),
+        &state.chart_tz,
+    )
+    .map_err(|e| (StatusCode::BAD_REQUEST, axum::Json(vec![e.to_string()])).into_response())
+}
+
 pub(super) fn rfc3339(us: i64) -> Value {
     jiff::Timestamp::from_microsecond(us).map_or(Value::Null, |t| Value::from(t.to_string()))
 }
@@ -132,20 +153,9 @@ pub async fn get_device(
         Err(r) => return r,
     };
     let get = |k: &str| params.get(k).map(String::as_str);
-    let range = match range::resolve(
-        RangeParams {
-            time: get("time"),
-            start: get("start"),
-            end: get("end"),
-            timezone: get("timezone"),
-        },
-        crate::registry::now_us(),
-        &state.chart_tz,
-    ) {
+    let range = match chart_range(&state, &params) {
         Ok(r) => r,
-        Err(e) => {
-            return (StatusCode::BAD_REQUEST, axum::Json(vec![e.to_string()])).into_response();
-        }
+        Err(r) => return r,
     };
     let found = match read::device_charts(state.tsdb.as_ref(), device.id, &range).await {
         Ok(c) => c,

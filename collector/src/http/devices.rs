@@ -8,7 +8,7 @@ use super::device_charts::rfc3339;
 use super::openwisp::parse_uuid_any;
 use super::page::Page;
 use super::reply::{detail, not_found_html};
-use crate::registry::{Device, Role, Token};
+use crate::registry::Device;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -24,16 +24,6 @@ fn bad_filter(field: &str, message: &str) -> Response {
         axum::Json(json!({ field: [message] })),
     )
         .into_response()
-}
-
-async fn status(state: &AppState, device: &Device) -> &'static str {
-    if !device.active {
-        return "deactivated";
-    }
-    match &state.alerts {
-        Some(a) => a.status(device.id).await.as_str(),
-        None => "unknown",
-    }
 }
 
 /// A device as the reference's list shows it (the key only as a hash: `null`).
@@ -56,10 +46,6 @@ fn item(device: &Device, status: &str) -> Value {
         "created": rfc3339(device.created_us),
         "modified": rfc3339(device.created_us),
     })
-}
-
-fn sees(token: &Token, org: Uuid) -> bool {
-    token.role == Role::Superuser || token.orgs.contains(&org)
 }
 
 pub async fn list(
@@ -97,13 +83,13 @@ pub async fn list(
     let slug_org = slug.map(|s| orgs.iter().find(|o| o.slug == s).map(|o| o.id));
     let mut matching = Vec::new();
     for d in devices {
-        let visible = sees(&token, d.org)
+        let visible = token.sees(d.org)
             && org.is_none_or(|o| o == d.org)
             && slug_org.is_none_or(|o| o == Some(d.org));
         if !visible {
             continue;
         }
-        let st = status(&state, &d).await;
+        let st = auth::health(&state, &d).await;
         if wanted_status.is_none_or(|w| w == st) {
             matching.push((d, st));
         }
@@ -136,7 +122,7 @@ pub async fn metrics(
     };
     let device = match state.registry.device(id) {
         Err(e) => return unavailable("Registry", &e),
-        Ok(Some(d)) if sees(&token, d.org) => d,
+        Ok(Some(d)) if token.sees(d.org) => d,
         Ok(_) => return detail(StatusCode::NOT_FOUND, "Not found."),
     };
     let healthy = match params.get("is_healthy").map(String::as_str) {

@@ -10,7 +10,7 @@ use super::AppState;
 use super::auth::{self, unavailable};
 use super::page::Page;
 use super::reply::detail;
-use crate::registry::{Device, Location, Role, Token};
+use crate::registry::{Device, Location, Token};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -27,20 +27,6 @@ pub fn location_id(l: &Location) -> Uuid {
     Uuid::from_bytes(bytes)
 }
 
-fn sees(token: &Token, org: Uuid) -> bool {
-    token.role == Role::Superuser || token.orgs.contains(&org)
-}
-
-async fn status(state: &AppState, device: &Device) -> &'static str {
-    if !device.active {
-        return "deactivated";
-    }
-    match &state.alerts {
-        Some(a) => a.status(device.id).await.as_str(),
-        None => "unknown",
-    }
-}
-
 /// The visible devices that have a location, grouped by location id.
 #[allow(clippy::result_large_err)] // the error is the reply itself, built once
 fn located(
@@ -55,7 +41,7 @@ fn located(
     let mut out: BTreeMap<Uuid, Vec<Device>> = BTreeMap::new();
     for d in devices {
         if let Some(l) = &d.location
-            && sees(token, d.org)
+            && token.sees(d.org)
         {
             out.entry(location_id(l)).or_default().push(d);
         }
@@ -112,7 +98,7 @@ pub async fn geojson(
             .map(|s| (s, 0))
             .collect();
         for d in devices {
-            let st = status(&state, d).await;
+            let st = auth::health(&state, d).await;
             // Deactivated devices count as unknown on the map.
             let key = if st == "deactivated" { "unknown" } else { st };
             *counts.entry(key).or_default() += 1;
@@ -186,7 +172,7 @@ pub async fn devices(
         let found = search
             .as_ref()
             .is_none_or(|s| d.name.to_lowercase().contains(s) || d.mac.to_lowercase().contains(s));
-        let st = status(&state, &d).await;
+        let st = auth::health(&state, &d).await;
         if found && (wanted.is_empty() || wanted.contains(&st)) {
             matching.push((d, st));
         }

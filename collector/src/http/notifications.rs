@@ -8,17 +8,13 @@ use super::device_charts::rfc3339;
 use super::page::Page;
 use super::reply::detail;
 use crate::alerts::notification::Notification;
-use crate::registry::{Role, Token};
+use crate::registry::Token;
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 use std::collections::HashMap;
 use uuid::Uuid;
-
-fn orgs(token: &Token) -> Option<&[Uuid]> {
-    (token.role != Role::Superuser).then_some(token.orgs.as_slice())
-}
 
 fn item(n: &Notification) -> Value {
     json!({
@@ -75,7 +71,7 @@ pub async fn list(
         Err(r) => return r,
     };
     let alerts = state.alerts.as_ref().expect("checked in setup");
-    let all = match alerts.notifications(orgs(&token), unread) {
+    let all = match alerts.notifications(auth::scope(&token), unread) {
         Ok(n) => n,
         Err(e) => return unavailable("Alert store", &e),
     };
@@ -98,7 +94,7 @@ pub async fn read_all(State(state): State<AppState>, headers: HeaderMap) -> Resp
         Err(r) => return r,
     };
     let alerts = state.alerts.as_ref().expect("checked in setup");
-    let targets: Vec<Uuid> = match orgs(&token) {
+    let targets: Vec<Uuid> = match auth::scope(&token) {
         Some(o) => o.to_vec(),
         None => match state.registry.orgs() {
             Ok(all) => all.into_iter().map(|o| o.id).collect(),
@@ -130,7 +126,7 @@ pub async fn read_one(
         return not_found();
     };
     let alerts = state.alerts.as_ref().expect("checked in setup");
-    let found = match alerts.notifications(orgs(&token), false) {
+    let found = match alerts.notifications(auth::scope(&token), false) {
         Ok(all) => all.into_iter().find(|n| n.id == id),
         Err(e) => return unavailable("Alert store", &e),
     };

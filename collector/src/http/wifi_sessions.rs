@@ -97,10 +97,6 @@ fn field_error(field: &str, message: &str) -> Response {
         .into_response()
 }
 
-fn visible_orgs(token: &Token) -> Option<Vec<Uuid>> {
-    (token.role != crate::registry::Role::Superuser).then(|| token.orgs.clone())
-}
-
 #[allow(clippy::result_large_err)] // the error is the reply itself, built once
 fn filter(token: &Token, params: &HashMap<String, String>) -> Result<Filter, Response> {
     let uuid = |field: &str| -> Result<Option<Uuid>, Response> {
@@ -113,7 +109,7 @@ fn filter(token: &Token, params: &HashMap<String, String>) -> Result<Filter, Res
             })
             .transpose()
     };
-    let mut orgs = visible_orgs(token);
+    let mut orgs = auth::scope(token).map(<[Uuid]>::to_vec);
     if let Some(org) = uuid("device__organization")? {
         orgs = Some(match orgs {
             Some(seen) => seen.into_iter().filter(|o| *o == org).collect(),
