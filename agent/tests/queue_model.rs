@@ -1,5 +1,5 @@
 //! Model-based property test of the durable queue: random sequences of enqueue / peek /
-//! ack / clock advance / kill -9 / power loss / clean reopen / disk full are applied both to
+//! ack / retime / clock advance / kill -9 / power loss / clean reopen / disk full are applied both to
 //! the real redb queue (on a storage backend that can lose unsynced writes and refuse
 //! writes) and to a `VecDeque` model. After every step the queue must hold exactly what the
 //! model holds: acknowledged samples never reappear, and a sample leaves only by an ack or
@@ -93,6 +93,7 @@ enum Op {
     AckOldest { n: usize },
     AckPicked { picks: Vec<usize>, bogus: bool },
     Reject { pick: usize },
+    Retime { picks: Vec<usize>, delta_s: i32 },
     Advance { secs: u32 },
     Kill,
     PowerLoss,
@@ -108,6 +109,8 @@ fn op() -> impl Strategy<Value = Op> {
         2 => (proptest::collection::vec(0usize..50, 0..5), any::<bool>())
             .prop_map(|(picks, bogus)| Op::AckPicked { picks, bogus }),
         1 => (0usize..50).prop_map(|pick| Op::Reject { pick }),
+        1 => (proptest::collection::vec(0usize..50, 0..5), any::<i32>())
+            .prop_map(|(picks, delta_s)| Op::Retime { picks, delta_s }),
         2 => (0u32..4000).prop_map(|secs| Op::Advance { secs }),
         1 => Just(Op::Kill),
         1 => Just(Op::PowerLoss),
@@ -182,6 +185,14 @@ impl Model {
         self.evict(0, now_us);
     }
 
+    fn retime(&mut self, seqs: &[u64], delta_us: i64) {
+        for s in &mut self.queue {
+            if seqs.contains(&s.seq) {
+                s.collected_at_us += delta_us;
+            }
+        }
+    }
+
     fn seqs(&self) -> Vec<u64> {
         self.queue.iter().map(|s| s.seq).collect()
     }
@@ -239,6 +250,30 @@ fn settle<T>(
     } else {
         *uncertain = Some(after);
     }
+}
+
+/// Moves some queued samples in time (the agent's wall clock was set after they were taken).
+fn retime(
+    q: &mut Queue,
+    m: &mut Model,
+    uncertain: &mut Option<Model>,
+    picks: &[usize],
+    delta_s: i32,
+) -> Result<(), TestCaseError> {
+    let have = m.seqs();
+    let mut seqs: Vec<u64> = picks
+        .iter()
+        .filter_map(|&i| have.get(i % have.len().max(1)).copied())
+        .collect();
+    seqs.sort_unstable();
+    seqs.dedup();
+    let delta_us = i64::from(delta_s) * 1_000_000;
+    let mut after = m.clone();
+    after.retime(&seqs, delta_us);
+    let r = q.retime(&seqs, delta_us);
+    prop_assert!(r.as_ref().map_or(true, |&k| k == seqs.len()));
+    settle(&r, after, m, uncertain);
+    Ok(())
 }
 
 fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
@@ -313,6 +348,9 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                 prop_assert!(r.as_ref().map_or(true, |&k| k == 1));
                 settle(&r, after, &mut m, &mut uncertain);
             }
+            Op::Retime { picks, delta_s } => {
+                retime(&mut q, &mut m, &mut uncertain, &picks, delta_s)?;
+            }
             Op::Advance { secs } => now_us += i64::from(secs) * 1_000_000,
             Op::DiskFull(full) => backend.disk().full = full,
             Op::Kill | Op::PowerLoss | Op::Reopen => {
@@ -327,8 +365,8 @@ fn run(ops: Vec<Op>) -> Result<(), TestCaseError> {
                 (q, backend) = reopen(disk);
                 if let Some(after) = uncertain.take() {
                     // The failed write either happened entirely or not at all.
-                    let real: Vec<u64> = q.seqs().collect();
-                    if real == after.seqs() && q.status().dropped == after.dropped {
+                    let real = q.peek_oldest(usize::MAX, u64::MAX).unwrap();
+                    if after.queue == real && q.status().dropped == after.dropped {
                         m = after;
                     }
                 }

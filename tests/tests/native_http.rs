@@ -189,3 +189,74 @@ fn sigkill_mid_stream_stores_every_acknowledged_sample_exactly_once() {
         .collect();
     native_common::check_exactly_once(&c, &agents);
 }
+
+/// A collector whose queue and body limit are small: agents draining backlogs at once get
+/// 429 (and wait the `Retry-After`) and 413 for batches of more than a few 8–14 KB samples (and
+/// send smaller batches); everything they deleted is still stored exactly once.
+#[test]
+fn throttled_and_size_limited_agents_deliver_everything_exactly_once() {
+    let (mut c, devs) = fleet(4);
+    let limit = (64 * 1024).to_string();
+    c.env("EDGEMON__HTTP__MAX_BODY_BYTES", &limit)
+        .env("EDGEMON__INGEST__QUEUE_MAX_BYTES", &limit)
+        .env("EDGEMON__INGEST__RETRY_AFTER_S", "1");
+    let addr = c.start();
+    c.env("EDGEMON__HTTP__LISTEN", &addr.to_string());
+    c.kill();
+    let url = format!("http://{addr}");
+    let dirs: Vec<tempfile::TempDir> = devs.iter().map(|_| tempfile::tempdir().unwrap()).collect();
+    let agents: Vec<Running> = devs
+        .iter()
+        .zip(&dirs)
+        .enumerate()
+        .map(|(i, (d, dir))| {
+            let log = std::fs::File::create(dir.path().join("agent.log")).unwrap();
+            Running(
+                Command::new(bin("edgemon-agent"))
+                    .args(["run", "--simulate", &(1 + i).to_string()])
+                    .args(["--url", &url, "--uuid", &d.id, "--key", &d.key])
+                    .args(["--mode", "native", "--interval", "250ms"])
+                    .args(["--batch-max", "16", "--boot-delay-max", "0"])
+                    .args(["--backoff-max", "1"])
+                    .arg("--queue-path")
+                    .arg(dir.path().join("queue.redb"))
+                    .arg("--status-file")
+                    .arg(dir.path().join("status"))
+                    .stderr(log)
+                    .spawn()
+                    .unwrap(),
+            )
+        })
+        .collect();
+    wait_for("a backlog on every agent", || {
+        dirs.iter().all(|d| queued(d.path()) >= 10)
+    });
+    c.start();
+    wait_for("the backlogs drained", || {
+        dirs.iter().all(|d| queued(d.path()) <= 1)
+    });
+    let refused = metric(addr, "edgemon_ingest_rejected_full_total");
+    for a in agents {
+        a.kill();
+    }
+    assert!(c.stop().success());
+
+    let logs: Vec<String> = dirs
+        .iter()
+        .map(|d| std::fs::read_to_string(d.path().join("agent.log")).unwrap())
+        .collect();
+    assert!(
+        logs.iter().any(|l| l.contains("too large; sending fewer")),
+        "no agent was told its batch was too large"
+    );
+    assert!(
+        refused > 0 && logs.iter().any(|l| l.contains("HTTP 429")),
+        "the queue never refused a batch ({refused} samples refused)"
+    );
+    let agents: Vec<(&str, &Path)> = devs
+        .iter()
+        .zip(&dirs)
+        .map(|(d, dir)| (d.id.as_str(), dir.path()))
+        .collect();
+    native_common::check_exactly_once(&c, &agents);
+}

@@ -8,8 +8,9 @@
 //!   write per cycle instead of one per sample).
 //! * Native: one batch of the oldest `batch_max − 1` samples plus the newest one (see
 //!   [`plan::compose`]), acked, rejected or retried as a whole.
-//! * MQTT: the same batch, published with QoS 1; deleted on the PUBACK of its packet id
-//!   (see `deliver::puback`).
+//!   A 413 halves the batch (down to the oldest sample alone, which is dropped and counted
+//!   if even that is too large); each success doubles it back, up to one less than the
+//!   smallest batch refused so far.
 //! * MQTT: the same batch, published with QoS 1; deleted on the PUBACK of its packet id
 //!   (see `deliver::puback`).
 
@@ -32,7 +33,7 @@ pub(super) fn send(t: &mut Transport, q: &mut Queue, cfg: &Config) -> Result<Out
             for s in q.peek_oldest(cfg.batch_max, u64::MAX)? {
                 match http.send_openwisp(&s, Some(s.seq) == newest) {
                     Verdict::Ack => acked.push(s.seq),
-                    Verdict::Reject(msg) => {
+                    Verdict::Reject(msg) | Verdict::TooLarge(msg) => {
                         log(
                             "warn",
                             "server refused a sample; dropped",
@@ -59,16 +60,32 @@ pub(super) fn send(t: &mut Transport, q: &mut Queue, cfg: &Config) -> Result<Out
             }
             Ok(outcome)
         }
-        Transport::Native(http) => {
-            let oldest = q.peek_oldest(cfg.batch_max.saturating_sub(1).max(1), BATCH_BYTES)?;
-            let batch = plan::compose(oldest, q.peek_newest()?);
+        Transport::Native { http, cap, ceiling } => {
+            let batch = if *cap <= 1 {
+                q.peek_oldest(1, u64::MAX)?
+            } else {
+                let n = cap.saturating_sub(1).max(1);
+                let oldest = q.peek_oldest(n, BATCH_BYTES)?;
+                plan::compose(oldest, q.peek_newest()?)
+            };
             let seqs: Vec<u64> = batch.iter().map(|s| s.seq).collect();
             match http.send_native(batch) {
                 Verdict::Ack => {
                     q.ack(&seqs, wall_us())?;
+                    *cap = cap.saturating_mul(2).min(*ceiling);
                     Ok(Outcome::Done)
                 }
-                Verdict::Reject(msg) => {
+                Verdict::TooLarge(msg) if seqs.len() > 1 => {
+                    *ceiling = (*ceiling).min(seqs.len() - 1).max(1);
+                    *cap = (seqs.len() / 2).max(1);
+                    log(
+                        "warn",
+                        "server refused a batch as too large; sending fewer samples at once",
+                        &[("samples", cap.to_string()), ("server", msg)],
+                    );
+                    Ok(Outcome::Done)
+                }
+                Verdict::Reject(msg) | Verdict::TooLarge(msg) => {
                     log(
                         "warn",
                         "server refused a batch; dropped",

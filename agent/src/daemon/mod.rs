@@ -8,6 +8,7 @@
 //! restart, and the server drops the duplicate by sequence number (native, MQTT) or
 //! overwrites the identical points (OpenWISP: same time, same tags).
 
+pub mod clock;
 mod cycle;
 pub mod status;
 pub mod stop;
@@ -52,7 +53,14 @@ pub fn wall_us() -> i64 {
 #[derive(Debug)]
 pub(crate) enum Transport {
     OpenWisp(Http),
-    Native(Http),
+    /// `cap`: the most samples a batch may carry now; halved on 413, doubled back on each
+    /// success up to `ceiling`: `batch_max`, or one less than the smallest batch the
+    /// server refused as too large.
+    Native {
+        http: Http,
+        cap: usize,
+        ceiling: usize,
+    },
     #[cfg(feature = "mqtt")]
     Mqtt(crate::deliver::mqtt::Mqtt),
 }
@@ -67,7 +75,11 @@ pub fn run(cfg: &Config, src: &dyn Source) -> Result<(), RunError> {
     let cfg = &cfg;
     let mut transport = match cfg.mode {
         Mode::OpenWisp => Transport::OpenWisp(Http::new(cfg)?),
-        Mode::Native => Transport::Native(Http::new(cfg)?),
+        Mode::Native => Transport::Native {
+            http: Http::new(cfg)?,
+            cap: cfg.batch_max.max(1),
+            ceiling: cfg.batch_max.max(1),
+        },
         #[cfg(feature = "mqtt")]
         Mode::Mqtt => Transport::Mqtt(crate::deliver::mqtt::Mqtt::new(cfg)?),
         #[cfg(not(feature = "mqtt"))]
@@ -96,6 +108,8 @@ pub fn run(cfg: &Config, src: &dyn Source) -> Result<(), RunError> {
     // Samples collected but never stored (the queue failed while writing them); counted as
     // dropped once the queue works again.
     let mut unstored = 0;
+    let mut clock = clock::ClockGuard::default();
+    let mut holding = false;
     loop {
         if stop::requested() {
             status::write(&cfg.status_file, &queue.status(), sched.failures());
@@ -107,16 +121,35 @@ pub fn run(cfg: &Config, src: &dyn Source) -> Result<(), RunError> {
             return Ok(());
         }
         let now = start.elapsed();
+        let retimed = retime(&mut clock, &mut queue, now);
         let step = match sched.next(now, queue.status().depth) {
+            _ if retimed.is_err() => retimed,
             Action::Collect => {
-                let r = collect_one(&mut queue, src);
+                let r = collect_one(&mut queue, src, &mut clock);
                 unstored += u64::from(r.is_err());
                 sched.collected(start.elapsed());
                 r
             }
-            Action::Send => cycle::send(&mut transport, &mut queue, cfg).map(|outcome| {
-                sched.sent(start.elapsed(), outcome, fastrand::u64(..));
-            }),
+            Action::Send => match clock.hold(now) {
+                Some(wait) => {
+                    if !holding {
+                        log(
+                            "info",
+                            "clock not synchronised: holding samples until it is set",
+                            &[("samples", clock.provisional().to_string())],
+                        );
+                    }
+                    holding = true;
+                    stop::sleep(wait);
+                    Ok(())
+                }
+                None => {
+                    holding = false;
+                    cycle::send(&mut transport, &mut queue, cfg).map(|outcome| {
+                        sched.sent(start.elapsed(), outcome, fastrand::u64(..));
+                    })
+                }
+            },
             Action::SleepUntil(t) => {
                 stop::sleep(t.saturating_sub(now));
                 Ok(())
@@ -130,6 +163,27 @@ pub fn run(cfg: &Config, src: &dyn Source) -> Result<(), RunError> {
         }
         status::write(&cfg.status_file, &queue.status(), sched.failures());
     }
+}
+
+/// Moves the provisional samples if the wall clock was set since the last look.
+fn retime(
+    clock: &mut clock::ClockGuard,
+    queue: &mut Queue,
+    mono: Duration,
+) -> Result<(), QueueError> {
+    let mono_us = i64::try_from(mono.as_micros()).unwrap_or(i64::MAX);
+    if let Some(r) = clock.observe(wall_us(), mono_us) {
+        let n = queue.retime(&r.seqs, r.delta_us)?;
+        log(
+            "info",
+            "the clock was set; moved the samples taken before",
+            &[
+                ("samples", n.to_string()),
+                ("by_us", r.delta_us.to_string()),
+            ],
+        );
+    }
+    Ok(())
 }
 
 /// After a storage error: log it, close the queue and reopen it (redb rolls back to the
@@ -160,7 +214,11 @@ fn recover(queue: Queue, cfg: &Config, e: &QueueError) -> Queue {
 }
 
 /// Takes one sample, stamps it with the backlog figures, stores it.
-fn collect_one(queue: &mut Queue, src: &dyn Source) -> Result<(), QueueError> {
+fn collect_one(
+    queue: &mut Queue,
+    src: &dyn Source,
+    clock: &mut clock::ClockGuard,
+) -> Result<(), QueueError> {
     let c = collect(src, CPU_GAP);
     for w in &c.warnings {
         log("warn", "source skipped", &[("problem", w.clone())]);
@@ -173,7 +231,11 @@ fn collect_one(queue: &mut Queue, src: &dyn Source) -> Result<(), QueueError> {
         info.backlog_oldest_age_s = st.oldest_age_s(at);
         info.dropped_samples = Some(st.dropped);
     }
+    let ntp_synced = doc.edgemon.as_ref().and_then(|i| i.ntp_synced);
     let r = queue.enqueue(at, Document::from(&doc), at)?;
+    if r.stored {
+        clock.collected(r.seq, at, ntp_synced);
+    }
     if r.evicted > 0 || !r.stored {
         log(
             "warn",

@@ -83,7 +83,12 @@ impl Http {
                     .and_then(|v| v.to_str().ok())
                     .map(str::to_owned);
                 let body = read_body(&mut r);
-                plan::native_verdict(r.status().as_u16(), retry_after.as_deref(), &body)
+                plan::native_verdict(
+                    r.status().as_u16(),
+                    retry_after.as_deref(),
+                    &body,
+                    std::time::SystemTime::now(),
+                )
             }
             Err(e) => transport(&e),
         }

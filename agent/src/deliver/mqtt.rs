@@ -172,6 +172,9 @@ impl Mqtt {
                     }
                 }
                 Err(RecvTimeoutError::Timeout) => {
+                    if let Some(step) = self.tracker.expire() {
+                        return sent(step);
+                    }
                     return Sent::Retry(format!(
                         "mqtt: no PUBACK within {} s",
                         self.timeout.as_secs()
@@ -185,12 +188,14 @@ impl Mqtt {
     }
 
     fn step(&mut self, ev: MqttEvent) -> Option<Sent> {
-        match self.tracker.on(ev)? {
-            Step::Acked(seqs) => Some(Sent::Acked(seqs)),
-            Step::Lost => Some(Sent::Retry(
-                "mqtt: broker lost the session; publishing again".into(),
-            )),
-            Step::Down => Some(Sent::Retry("mqtt: connection lost".into())),
-        }
+        self.tracker.on(ev).map(sent)
+    }
+}
+
+fn sent(step: Step) -> Sent {
+    match step {
+        Step::Acked(seqs) => Sent::Acked(seqs),
+        Step::Lost => Sent::Retry("mqtt: broker lost the session; publishing again".into()),
+        Step::Down => Sent::Retry("mqtt: connection lost".into()),
     }
 }

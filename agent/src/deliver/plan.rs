@@ -3,7 +3,7 @@
 
 use edgemon_shared::envelope::Sample;
 use std::fmt::Write;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 /// What the queue should do after a send attempt.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -17,6 +17,9 @@ pub enum Verdict {
         reason: String,
         retry_after: Option<Duration>,
     },
+    /// The request body was too large for the server (HTTP 413): send fewer samples at
+    /// once; a single sample that is still too large is dropped and counted.
+    TooLarge(String),
 }
 
 /// A native batch: the oldest samples plus the newest one, in sequence order.
@@ -80,12 +83,14 @@ fn percent_encode(s: &str) -> String {
 }
 
 /// The OpenWISP server's answers: 2xx stored; 400 means the document (or time) is invalid
-/// and will never be accepted; 403 (key), 404 (device unknown or deactivated, perhaps not
-/// registered yet), 5xx and anything else are worth retrying.
+/// and will never be accepted, and so is a sample too large for the server (413: it is
+/// sent alone, so a retry cannot help); 403 (key), 404 (device unknown or deactivated,
+/// perhaps not registered yet), 5xx and anything else are worth retrying.
 pub fn openwisp_verdict(status: u16, body: &str) -> Verdict {
     match status {
         200..=299 => Verdict::Ack,
         400 => Verdict::Reject(format!("HTTP 400: {}", body.trim())),
+        413 => Verdict::Reject(format!("HTTP 413 (sample too large): {}", short(body))),
         _ => Verdict::Retry {
             reason: format!("HTTP {status}: {}", short(body)),
             retry_after: None,
@@ -93,19 +98,35 @@ pub fn openwisp_verdict(status: u16, body: &str) -> Verdict {
     }
 }
 
-/// The native endpoint's answers: as OpenWISP's, plus `Retry-After` (delta-seconds) on
-/// any retryable status, which the 429 throttling relies on.
-pub fn native_verdict(status: u16, retry_after: Option<&str>, body: &str) -> Verdict {
+/// The native endpoint's answers: as OpenWISP's, plus `Retry-After` on any retryable
+/// status, which the 429 throttling relies on, and 413 asks for smaller batches.
+pub fn native_verdict(
+    status: u16,
+    retry_after: Option<&str>,
+    body: &str,
+    now: SystemTime,
+) -> Verdict {
     match status {
         200..=299 => Verdict::Ack,
         400 => Verdict::Reject(format!("HTTP 400: {}", body.trim())),
+        413 => Verdict::TooLarge(format!("HTTP 413: {}", short(body))),
         _ => Verdict::Retry {
             reason: format!("HTTP {status}: {}", short(body)),
-            retry_after: retry_after
-                .and_then(|v| v.trim().parse().ok())
-                .map(Duration::from_secs),
+            retry_after: retry_after.and_then(|v| parse_retry_after(v, now)),
         },
     }
+}
+
+/// A `Retry-After` value (RFC 9110 §10.2.3): delta-seconds, or an HTTP-date, which counts
+/// from `now` (a date already past means "now"). `None` when it is neither.
+pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let v = value.trim();
+    if !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()) {
+        // More digits than a u64 holds is still "a very long time".
+        return Some(Duration::from_secs(v.parse().unwrap_or(u64::MAX)));
+    }
+    let at = httpdate::parse_http_date(v).ok()?;
+    Some(at.duration_since(now).unwrap_or(Duration::ZERO))
 }
 
 /// The start of a response body for a log line.
@@ -172,24 +193,64 @@ mod tests {
                 "{code}"
             );
         }
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_445_412_400); // 2015-10-21 07:26:40 UTC
         assert_eq!(
-            native_verdict(429, Some(" 17 "), "slow down"),
+            native_verdict(429, Some(" 17 "), "slow down", now),
             Verdict::Retry {
                 reason: "HTTP 429: slow down".into(),
                 retry_after: Some(Duration::from_secs(17))
             }
         );
+        assert_eq!(
+            native_verdict(503, Some("Wed, 21 Oct 2015 07:28:00 GMT"), "", now),
+            Verdict::Retry {
+                reason: "HTTP 503: ".into(),
+                retry_after: Some(Duration::from_secs(80))
+            }
+        );
         assert!(matches!(
-            native_verdict(503, Some("Wed, 21 Oct 2015 07:28:00 GMT"), ""),
+            native_verdict(503, Some("soon"), "", now),
             Verdict::Retry {
                 retry_after: None,
                 ..
             }
         ));
         assert!(matches!(
-            native_verdict(400, None, "bad envelope"),
+            native_verdict(400, None, "bad envelope", now),
             Verdict::Reject(_)
         ));
+        assert_eq!(
+            native_verdict(413, None, "too big", now),
+            Verdict::TooLarge("HTTP 413: too big".into())
+        );
+        assert!(matches!(openwisp_verdict(413, ""), Verdict::Reject(_)));
+    }
+
+    #[test]
+    fn retry_after_forms() {
+        let now = SystemTime::UNIX_EPOCH + Duration::from_secs(784_111_777); // 1994-11-06 08:49:37 UTC
+        let p = |v| parse_retry_after(v, now);
+        assert_eq!(p("120"), Some(Duration::from_secs(120)));
+        assert_eq!(p("0"), Some(Duration::ZERO));
+        // The three date forms RFC 9110 asks recipients to accept.
+        assert_eq!(
+            p("Sun, 06 Nov 1994 08:50:07 GMT"),
+            Some(Duration::from_secs(30))
+        );
+        assert_eq!(
+            p("Sunday, 06-Nov-94 08:51:37 GMT"),
+            Some(Duration::from_secs(120))
+        );
+        assert_eq!(p("Sun Nov  6 08:49:47 1994"), Some(Duration::from_secs(10)));
+        // Already past: retry now.
+        assert_eq!(p("Sun, 06 Nov 1994 08:00:00 GMT"), Some(Duration::ZERO));
+        assert_eq!(
+            p("99999999999999999999999"),
+            Some(Duration::from_secs(u64::MAX))
+        );
+        for bad in ["", "-5", "1.5", "tomorrow", "Sun, 06 Nov 1994 25:00:00 GMT"] {
+            assert_eq!(p(bad), None, "{bad:?}");
+        }
     }
 
     proptest! {

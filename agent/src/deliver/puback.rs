@@ -10,6 +10,15 @@
 //! publishes, so the batch is published again (same samples or more; the collector drops
 //! duplicates by sequence number). With the session present, rumqttc retransmits the
 //! publish with the same pkid and the agent keeps waiting for it.
+//!
+//! A batch handed over but not yet given a pkid when the connection broke may have been
+//! moved into rumqttc's pending list (then a reconnect without session drops it) or may
+//! still wait in the request channel (then it is sent after the reconnect): the events do
+//! not tell which. Such a batch becomes *suspect*; if no pkid arrives before the send
+//! times out on a live connection, [`Tracker::expire`] gives it up and it is published
+//! again. (Only then can a second batch be in the air, and rumqttc takes a request off
+//! the channel as soon as it is connected, so a suspect batch that was not dropped has long
+//! been given its pkid.)
 
 /// What the MQTT event loop reported (pkid 0 is a QoS 0 publish, e.g. the online status).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,6 +44,10 @@ pub enum Step {
 struct InFlight {
     seqs: Vec<u64>,
     pkid: Option<u16>,
+    /// The connection broke before the pkid was known.
+    broke: bool,
+    /// ... and the reconnect came without session: rumqttc may have dropped it.
+    suspect: bool,
 }
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -50,7 +63,21 @@ impl Tracker {
 
     /// A batch with these samples was handed to rumqttc.
     pub fn published(&mut self, seqs: Vec<u64>) {
-        self.inflight = Some(InFlight { seqs, pkid: None });
+        self.inflight = Some(InFlight {
+            seqs,
+            pkid: None,
+            broke: false,
+            suspect: false,
+        });
+    }
+
+    /// The send timed out: a suspect batch is given up (publish it again).
+    pub fn expire(&mut self) -> Option<Step> {
+        if self.inflight.as_ref().is_some_and(|f| f.suspect) {
+            self.inflight = None;
+            return Some(Step::Lost);
+        }
+        None
     }
 
     pub fn on(&mut self, ev: MqttEvent) -> Option<Step> {
@@ -58,6 +85,7 @@ impl Tracker {
         match ev {
             MqttEvent::Published(p) if p != 0 && f.pkid.is_none() => {
                 f.pkid = Some(p);
+                f.suspect = false;
                 None
             }
             MqttEvent::Acked(p) if f.pkid == Some(p) => {
@@ -70,7 +98,16 @@ impl Tracker {
                 self.inflight = None;
                 Some(Step::Lost)
             }
-            MqttEvent::Down => Some(Step::Down),
+            MqttEvent::Connected {
+                session_present: false,
+            } => {
+                f.suspect = f.broke;
+                None
+            }
+            MqttEvent::Down => {
+                f.broke |= f.pkid.is_none();
+                Some(Step::Down)
+            }
             _ => None,
         }
     }
@@ -130,5 +167,35 @@ mod tests {
             Some(Step::Lost)
         );
         assert!(t.idle());
+    }
+
+    #[test]
+    fn a_batch_dropped_before_its_pkid_is_given_up_on_timeout() {
+        let mut t = Tracker::default();
+        t.published(vec![1, 2]);
+        assert_eq!(t.expire(), None, "merely slow");
+        assert_eq!(t.on(Down), Some(Step::Down));
+        assert_eq!(t.expire(), None, "may still be in the request channel");
+        assert_eq!(
+            t.on(Connected {
+                session_present: false
+            }),
+            None
+        );
+        assert_eq!(t.expire(), Some(Step::Lost));
+        assert!(t.idle());
+    }
+
+    #[test]
+    fn a_suspect_batch_that_gets_its_pkid_is_kept() {
+        let mut t = Tracker::default();
+        t.published(vec![1]);
+        t.on(Down);
+        t.on(Connected {
+            session_present: false,
+        });
+        assert_eq!(t.on(Published(9)), None);
+        assert_eq!(t.expire(), None);
+        assert_eq!(t.on(Acked(9)), Some(Step::Acked(vec![1])));
     }
 }

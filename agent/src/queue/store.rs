@@ -202,6 +202,39 @@ impl Queue {
         self.remove(seqs, now_us, Some(reason))
     }
 
+    /// Moves queued samples in time by `delta_us` (the wall clock was set after they were
+    /// stamped; see `daemon::clock`), in one transaction. Unknown sequence numbers are
+    /// ignored. Returns how many moved.
+    pub fn retime(&mut self, seqs: &[u64], delta_us: i64) -> Result<usize, QueueError> {
+        self.check()?;
+        let known: Vec<u64> = seqs
+            .iter()
+            .copied()
+            .filter(|s| self.index.contains_key(s))
+            .collect();
+        let mut moved = Vec::with_capacity(known.len());
+        for mut sample in self.read(&known)? {
+            sample.collected_at_us = sample.collected_at_us.saturating_add(delta_us);
+            let encoded = postcard::to_allocvec(&sample).expect("a sample always encodes");
+            moved.push((sample.seq, sample.collected_at_us, encoded));
+        }
+        let next = self.state.clone();
+        self.commit(&next, |t| {
+            for (seq, _, encoded) in &moved {
+                t.insert(seq, encoded.as_slice())?;
+            }
+            Ok(())
+        })?;
+        for (seq, at_us, encoded) in &moved {
+            if let Some(m) = self.index.get_mut(seq) {
+                self.bytes = self.bytes - m.len + encoded.len() as u64;
+                m.len = encoded.len() as u64;
+                m.at_us = *at_us;
+            }
+        }
+        Ok(moved.len())
+    }
+
     /// Adds samples that were collected but could not be stored at all to the dropped
     /// count (persisted with the next write). False when the handle is unusable.
     pub fn count_unstored(&mut self, n: u64) -> bool {
