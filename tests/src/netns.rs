@@ -135,3 +135,72 @@ impl Drop for Host {
         let _ = Command::new("ip").args(["netns", "del", &self.ns]).status();
     }
 }
+
+/// A simulated router behind a bad link: a namespace joined to the test's namespace by two
+/// TAP devices that `tests/tools/impair.py` bridges, dropping each frame with probability
+/// `loss` and delaying the rest by `delay_s` in each direction (the test kernels have no
+/// `sch_netem`). Needs root, iproute2 and python3; removed on drop.
+#[derive(Debug)]
+pub struct LossyHost {
+    ns: String,
+    bridge: std::process::Child,
+    /// The router's address (inside its namespace).
+    pub ip: String,
+    /// The test side's address, reachable from the router.
+    pub gateway: String,
+}
+
+impl LossyHost {
+    /// # Panics
+    /// When the namespace or the link cannot be made.
+    pub fn new(index: u8, loss: f64, delay_s: f64) -> LossyHost {
+        use std::io::BufRead;
+        let pid = std::process::id();
+        let tag = format!("{}{index}", pid % 100_000);
+        let ns = format!("edgemon-l{tag}");
+        let (outer, inner) = (format!("ela{tag}"), format!("elb{tag}"));
+        let net = format!("10.{}.{index}", 200 + pid % 50);
+        let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tools/impair.py");
+        let mut bridge = Command::new("python3")
+            .arg(script)
+            .args([&outer, &inner, &loss.to_string(), &delay_s.to_string()])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .expect("python3 (install with scripts/deps)");
+        let mut ready = String::new();
+        std::io::BufReader::new(bridge.stdout.take().unwrap())
+            .read_line(&mut ready)
+            .unwrap();
+        assert_eq!(ready.trim(), "ready", "impair.py did not start");
+        let host = LossyHost {
+            ns: ns.clone(),
+            bridge,
+            ip: format!("{net}.2"),
+            gateway: format!("{net}.1"),
+        };
+        run(&["ip", "netns", "add", &ns]);
+        run(&["ip", "link", "set", &inner, "netns", &ns]);
+        run(&["ip", "addr", "add", &format!("{net}.1/24"), "dev", &outer]);
+        run(&["ip", "link", "set", &outer, "up"]);
+        let in_ns = |rest: &[&str]| run(&[&["ip", "-n", &ns][..], rest].concat());
+        in_ns(&["addr", "add", &format!("{net}.2/24"), "dev", &inner]);
+        in_ns(&["link", "set", &inner, "up"]);
+        in_ns(&["link", "set", "lo", "up"]);
+        host
+    }
+
+    /// `program args…` run inside the router's namespace.
+    pub fn command(&self, program: &std::path::Path) -> Command {
+        let mut c = Command::new("ip");
+        c.args(["netns", "exec", &self.ns]).arg(program);
+        c
+    }
+}
+
+impl Drop for LossyHost {
+    fn drop(&mut self) {
+        let _ = self.bridge.kill();
+        let _ = self.bridge.wait();
+        let _ = Command::new("ip").args(["netns", "del", &self.ns]).status();
+    }
+}
