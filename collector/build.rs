@@ -50,11 +50,17 @@ fn main() {
             missing.push(rel);
         }
     }
-    let mut code = String::from("/// (path under `/ui/`, contents).\npub static FILES: &[(&str, &[u8])] = &[\n");
+    let mut code = String::from(
+        "/// (path under `/ui/`, contents).\npub static FILES: &[(&str, &[u8])] = &[\n",
+    );
     for (url, path) in &files {
         let abs = path.canonicalize().expect("listed above");
-        writeln!(code, "    ({url:?}, include_bytes!({:?})),", abs.display().to_string())
-            .expect("write to a String");
+        writeln!(
+            code,
+            "    ({url:?}, include_bytes!({:?})),",
+            abs.display().to_string()
+        )
+        .expect("write to a String");
     }
     code.push_str("];\n/// Front-end packages that were not installed at build time.\npub static MISSING: &[&str] = &[\n");
     for m in &missing {

@@ -93,7 +93,7 @@ export function renderChart(chart, xLabels) {
       width,
       height: 200,
       series,
-      scales: { x: { time: true } },
+      scales: { x: { time: true }, y: { range: (u, min, max) => [Math.min(0, min), max > 0 ? max * 1.05 : 1] } },
       axes: [{}, { values: (u, vals) => vals.map((v) => formatValue(chart.unit, v)), size: 70 }],
     }, data, plotHost);
   });

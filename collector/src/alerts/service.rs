@@ -496,13 +496,7 @@ impl Alerts {
                     .flatten()
                     .map(|o| o.slug)
                     .unwrap_or_default();
-                super::maintenance::muted(
-                    &windows,
-                    device.id,
-                    device.org,
-                    &slug,
-                    now_us,
-                )
+                super::maintenance::muted(&windows, device.id, device.org, &slug, now_us)
             };
             let cx = texts::Context {
                 site_name: &self.settings.site_name,

@@ -174,7 +174,11 @@ async fn change(
     let custom = match body {
         None => None,
         Some(b) => {
-            let o = match edit::object(b, &FIELDS).and_then(|m| parse(&m)) {
+            let parsed = match edit::object(b, &FIELDS) {
+                Ok(m) => parse(&m),
+                Err(r) => Err(r),
+            };
+            let o = match parsed {
                 Ok(o) => o,
                 Err(r) => return r,
             };

@@ -52,7 +52,11 @@ pub fn alerts(state: &AppState) -> Result<Arc<Alerts>, Response> {
 
 /// The token and the device `pk` names, if the token sees it.
 #[allow(clippy::result_large_err)]
-pub fn device(state: &AppState, headers: &HeaderMap, pk: &str) -> Result<(Token, Device), Response> {
+pub fn device(
+    state: &AppState,
+    headers: &HeaderMap,
+    pk: &str,
+) -> Result<(Token, Device), Response> {
     let token = auth::token(state, headers)?;
     let Some(id) = parse_uuid_any(pk) else {
         return Err(detail(StatusCode::NOT_FOUND, "Not found."));
@@ -67,12 +71,8 @@ pub fn device(state: &AppState, headers: &HeaderMap, pk: &str) -> Result<(Token,
 /// A request body that must be a JSON object whose members are all in `allowed`.
 #[allow(clippy::result_large_err)]
 pub fn object(body: &[u8], allowed: &[&str]) -> Result<Map<String, Value>, Response> {
-    let value: Value = serde_json::from_slice(body).map_err(|e| {
-        detail(
-            StatusCode::BAD_REQUEST,
-            &format!("JSON parse error - {e}"),
-        )
-    })?;
+    let value: Value = serde_json::from_slice(body)
+        .map_err(|e| detail(StatusCode::BAD_REQUEST, &format!("JSON parse error - {e}")))?;
     let Value::Object(map) = value else {
         return Err(bad_field(
             "non_field_errors",

@@ -19,7 +19,14 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-const FIELDS: [&str; 6] = ["organization", "device", "start", "duration", "every", "note"];
+const FIELDS: [&str; 6] = [
+    "organization",
+    "device",
+    "start",
+    "duration",
+    "every",
+    "note",
+];
 
 fn now_us() -> i64 {
     i64::try_from(
@@ -31,7 +38,14 @@ fn now_us() -> i64 {
     .unwrap_or(i64::MAX)
 }
 
-fn item(id: Option<u64>, org: Uuid, device: Option<Uuid>, w: &Window, note: &str, now: i64) -> Value {
+fn item(
+    id: Option<u64>,
+    org: Uuid,
+    device: Option<Uuid>,
+    w: &Window,
+    note: &str,
+    now: i64,
+) -> Value {
     json!({
         "id": id,
         "source": if id.is_some() { "api" } else { "config" },
@@ -91,27 +105,39 @@ fn resolve(orgs: &[Org], id_or_slug: &str) -> Option<Uuid> {
 fn seconds(map: &Map<String, Value>, field: &str) -> Result<Option<i64>, Response> {
     let s = match map.get(field) {
         None | Some(Value::Null) => return Ok(None),
-        Some(Value::Number(n)) => n.as_u64().ok_or_else(|| {
-            bad_field(field, "A whole, positive number of seconds is required.")
-        })?,
+        Some(Value::Number(n)) => n
+            .as_u64()
+            .ok_or_else(|| bad_field(field, "A whole, positive number of seconds is required."))?,
         Some(Value::String(t)) => parse_duration(t)
             .map_err(|e| bad_field(field, &e))?
             .as_secs(),
-        Some(_) => return Err(bad_field(field, "Seconds (a number) or text such as \"2h\".")),
+        Some(_) => {
+            return Err(bad_field(
+                field,
+                "Seconds (a number) or text such as \"2h\".",
+            ));
+        }
     };
     if s == 0 {
         return Err(bad_field(field, "Must be at least 1 second."));
     }
-    Ok(Some(i64::try_from(s).unwrap_or(i64::MAX / 1_000_000) * 1_000_000))
+    Ok(Some(
+        i64::try_from(s).unwrap_or(i64::MAX / 1_000_000) * 1_000_000,
+    ))
 }
 
 /// The window a body describes, checked against what the token may see.
 #[allow(clippy::result_large_err)]
-fn parse(state: &AppState, token: &Token, map: &Map<String, Value>) -> Result<StoredWindow, Response> {
+fn parse(
+    state: &AppState,
+    token: &Token,
+    map: &Map<String, Value>,
+) -> Result<StoredWindow, Response> {
     let text = |k: &str| map.get(k).and_then(Value::as_str).filter(|s| !s.is_empty());
     let (org, device) = match (text("organization"), text("device")) {
         (_, Some(d)) => {
-            let id = Uuid::parse_str(d).map_err(|_| bad_field("device", "Must be a device UUID."))?;
+            let id =
+                Uuid::parse_str(d).map_err(|_| bad_field("device", "Must be a device UUID."))?;
             match state.registry.device(id) {
                 Err(e) => return Err(unavailable("Registry", &e)),
                 Ok(Some(dev)) if token.sees(dev.org) => (dev.org, Some(id)),
@@ -119,10 +145,18 @@ fn parse(state: &AppState, token: &Token, map: &Map<String, Value>) -> Result<St
             }
         }
         (Some(o), None) => {
-            let orgs = state.registry.orgs().map_err(|e| unavailable("Registry", &e))?;
+            let orgs = state
+                .registry
+                .orgs()
+                .map_err(|e| unavailable("Registry", &e))?;
             match resolve(&orgs, o).filter(|id| token.sees(*id)) {
                 Some(id) => (id, None),
-                None => return Err(bad_field("organization", &format!("No organization {o:?}."))),
+                None => {
+                    return Err(bad_field(
+                        "organization",
+                        &format!("No organization {o:?}."),
+                    ));
+                }
             }
         }
         (None, None) => {
@@ -137,8 +171,8 @@ fn parse(state: &AppState, token: &Token, map: &Map<String, Value>) -> Result<St
         .map_err(|e| bad_field("start", &format!("{start:?} is not an RFC 3339 time: {e}")))?;
     let start_us = i64::try_from(start.unix_timestamp_nanos() / 1000)
         .map_err(|_| bad_field("start", "Out of range."))?;
-    let duration_us =
-        seconds(map, "duration")?.ok_or_else(|| bad_field("duration", "This field is required."))?;
+    let duration_us = seconds(map, "duration")?
+        .ok_or_else(|| bad_field("duration", "This field is required."))?;
     let every_us = seconds(map, "every")?;
     if every_us.is_some_and(|e| e < duration_us) {
         return Err(bad_field("every", "Must not be shorter than `duration`."));
@@ -170,7 +204,11 @@ pub async fn create(State(state): State<AppState>, headers: HeaderMap, body: Byt
         Ok(a) => a,
         Err(r) => return r,
     };
-    let window = match edit::object(&body, &FIELDS).and_then(|m| parse(&state, &token, &m)) {
+    let parsed = match edit::object(&body, &FIELDS) {
+        Ok(m) => parse(&state, &token, &m),
+        Err(r) => Err(r),
+    };
+    let window = match parsed {
         Ok(w) => w,
         Err(r) => return r,
     };
@@ -179,7 +217,14 @@ pub async fn create(State(state): State<AppState>, headers: HeaderMap, body: Byt
         Err(e) => return store_failed(&e),
     };
     tracing::info!(id, org = %window.org, token = %token.name, "maintenance window created");
-    let body = item(Some(id), window.org, window.device, &window.window(), &window.note, now_us());
+    let body = item(
+        Some(id),
+        window.org,
+        window.device,
+        &window.window(),
+        &window.note,
+        now_us(),
+    );
     (StatusCode::CREATED, axum::Json(body)).into_response()
 }
 

@@ -73,7 +73,10 @@ fn edit_routes() -> Router<AppState> {
             "/api/v1/edgemon/maintenance/",
             get(maintenance::list).post(maintenance::create),
         )
-        .route("/api/v1/edgemon/maintenance/{id}/", delete(maintenance::delete))
+        .route(
+            "/api/v1/edgemon/maintenance/{id}/",
+            delete(maintenance::delete),
+        )
         .route("/api/v1/edgemon/whoami/", get(ui::whoami))
         .route("/", get(ui::root))
         .route("/devices/{id}", get(ui::device_link))

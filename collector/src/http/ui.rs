@@ -32,7 +32,10 @@ impl Web {
         let c = &config.checks;
         let checks = [
             (c.ping.enabled, ("ping", "ping")),
-            (c.data_collected.enabled, ("data_collected", "data_collected")),
+            (
+                c.data_collected.enabled,
+                ("data_collected", "data_collected"),
+            ),
             (c.wifi_clients.enabled, ("wifi_clients", "wifi_clients_max")),
         ]
         .into_iter()
@@ -63,7 +66,12 @@ fn content_type(path: &str) -> &'static str {
 /// The page shown when the front-end packages were not installed when the collector
 /// was built.
 fn not_built(missing: &[&str]) -> Response {
-    let list: String = missing.iter().map(|m| format!("<li><code>{m}</code></li>")).collect();
+    let mut list = String::new();
+    for m in missing {
+        list.push_str("<li><code>");
+        list.push_str(m);
+        list.push_str("</code></li>");
+    }
     let page = format!(
         "<!doctype html><html><head><meta charset=utf-8><title>edgemon: dashboard not built</title></head>\
          <body><h1>The dashboard's front-end packages are missing</h1>\
@@ -144,7 +152,10 @@ pub async fn root() -> Redirect {
 }
 
 pub async fn device_link(Path(id): Path<String>) -> Redirect {
-    let id: String = id.chars().filter(|c| c.is_ascii_hexdigit() || *c == '-').collect();
+    let id: String = id
+        .chars()
+        .filter(|c| c.is_ascii_hexdigit() || *c == '-')
+        .collect();
     Redirect::to(&format!("/ui/#/device/{id}"))
 }
 

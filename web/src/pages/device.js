@@ -69,23 +69,24 @@ function alertForm(id, s, canChange, onSaved) {
   const f = (name, attrs) => h('input', { name, ...attrs, disabled: !canChange });
   const op = h('select', { name: 'operator', disabled: !canChange }, ['<', '>'].map((o) => h('option', { value: o, selected: o === s.operator }, o === '<' ? 'less than' : 'greater than')));
   const threshold = f('threshold', { type: 'number', step: 'any', value: s.threshold, size: 6 });
-  const tolerance = f('tolerance', { type: 'number', min: 0, max: 10080, value: s.tolerance, size: 6 });
+  const tolerance = f('tolerance', { type: 'number', value: s.tolerance, size: 6 });
   const active = f('is_active', { type: 'checkbox', checked: s.is_active });
   const note = h('span', { class: 'msg' });
   const form = h('form', { class: 'inline alert-setting', 'data-metric': s.metric, onsubmit: async (ev) => {
     ev.preventDefault();
+    const tol = Number(tolerance.value);
+    if (!Number.isInteger(tol) || tol < 0 || tol > 10080) { note.textContent = 'tolerance: a whole number of minutes between 0 and 10080'; note.className = 'msg error'; return; }
+    if (threshold.value === '' || !Number.isFinite(Number(threshold.value))) { note.textContent = 'threshold: a number is required'; note.className = 'msg error'; return; }
     try {
       await api(`/api/v1/edgemon/device/${id}/alert-settings/${s.metric}/`, { method: 'PUT', body: { operator: op.value, threshold: Number(threshold.value), tolerance: Number(tolerance.value), is_active: active.checked } });
-      note.textContent = 'saved';
-      note.className = 'msg saved';
-      onSaved();
+      await onSaved(s.metric);
     } catch (e) { note.textContent = message(e); note.className = 'msg error'; }
   } },
   h('strong', { style: 'min-width:10rem' }, s.label),
   h('label', {}, 'alerts enabled', active), h('label', {}, 'operator', op), h('label', {}, 'threshold', threshold), h('label', {}, 'tolerance (min)', tolerance),
   canChange ? h('button', { type: 'submit' }, 'Save') : null,
   canChange && s.custom ? h('button', { type: 'button', onclick: async () => {
-    try { await api(`/api/v1/edgemon/device/${id}/alert-settings/${s.metric}/`, { method: 'DELETE' }); onSaved(); } catch (e) { note.textContent = message(e); }
+    try { await api(`/api/v1/edgemon/device/${id}/alert-settings/${s.metric}/`, { method: 'DELETE' }); await onSaved(s.metric); } catch (e) { note.textContent = message(e); }
   } }, 'Reset to default') : null,
   h('span', { class: 'muted' }, s.custom ? 'custom' : 'default'), note);
   return form;
@@ -116,11 +117,13 @@ export async function render(el, params, { me }) {
       h('button', { type: 'button', id: 'csv', onclick: () => download(`/api/v1/monitoring/device/${id}/?${q}&csv=1`, `${d.name}.csv`) }, 'Download CSV')));
     chartsBox.replaceChildren(h('div', { class: 'grid' }, (d.charts || []).length ? d.charts.map((c) => renderChart(c, d.x || [])) : h('p', { class: 'muted' }, 'No data in this range.')));
   };
-  const loadAlerts = async () => {
+  const loadAlerts = async (saved) => {
     let settings;
     try { settings = await api(`/api/v1/edgemon/device/${id}/alert-settings/`); } catch (e) { alertsBox.replaceChildren(h('p', { class: 'muted' }, message(e))); return; }
     alertsBox.replaceChildren(...settings.map((s) => alertForm(id, s, canChange, loadAlerts)),
       canChange ? '' : h('p', { class: 'muted', id: 'read-only' }, 'Read-only: your token may not change settings.'));
+    const msg = saved && alertsBox.querySelector(`form[data-metric="${saved}"] .msg`);
+    if (msg) { msg.textContent = 'saved'; msg.className = 'msg saved'; }
   };
   const loadChecks = async () => {
     let checks;

@@ -134,7 +134,11 @@ mod tests {
         drop(store);
         let store = AlertStore::open(&path).unwrap();
         assert_eq!(store.windows().unwrap(), vec![(1, window("a"))]);
-        assert_eq!(store.add_window(&window("c")).unwrap(), 3, "ids are not reused");
+        assert_eq!(
+            store.add_window(&window("c")).unwrap(),
+            3,
+            "ids are not reused"
+        );
     }
 
     #[test]
