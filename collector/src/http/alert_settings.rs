@@ -107,7 +107,7 @@ fn parse(body: &Map<String, Value>) -> Result<AlertOverride, Response> {
     let tolerance_s = match body.get("tolerance") {
         None | Some(Value::Null) => None,
         Some(v) => match v.as_u64() {
-            Some(m) if m * 60 <= MAX_TOLERANCE_S => Some(m * 60),
+            Some(m) if m.checked_mul(60).is_some_and(|s| s <= MAX_TOLERANCE_S) => Some(m * 60),
             _ => {
                 return Err(bad_field(
                     "tolerance",
@@ -202,5 +202,58 @@ async fn change(
     match custom {
         None => StatusCode::NO_CONTENT.into_response(),
         Some(o) => axum::Json(item(metric, &label, &defaults, Some(&o))).into_response(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    async fn refused(body: &str) -> (StatusCode, Value) {
+        let r = match edit::object(body.as_bytes(), &FIELDS) {
+            Ok(m) => parse(&m).expect_err("refused"),
+            Err(r) => r,
+        };
+        let status = r.status();
+        let bytes = axum::body::to_bytes(r.into_body(), 1 << 16).await.unwrap();
+        (status, serde_json::from_slice(&bytes).unwrap())
+    }
+
+    #[tokio::test]
+    async fn errors_name_the_bad_field() {
+        for (body, field) in [
+            (r#"{"tolerance": 10081}"#, "tolerance"),
+            (r#"{"tolerance": -1}"#, "tolerance"),
+            (r#"{"threshold": "high"}"#, "threshold"),
+            (r#"{"operator": ">="}"#, "operator"),
+            (r#"{"is_active": "yes"}"#, "is_active"),
+            (r#"{"recovery_threshold": []}"#, "recovery_threshold"),
+            (r#"{"threshhold": 1}"#, "threshhold"),
+            ("[1]", "non_field_errors"),
+        ] {
+            let (status, json) = refused(body).await;
+            assert_eq!(status, StatusCode::BAD_REQUEST, "{body}");
+            assert!(json.get(field).is_some(), "{body}: {json}");
+        }
+    }
+
+    #[test]
+    fn absent_and_null_members_take_the_defaults() {
+        let m = edit::object(
+            br#"{"threshold": null, "tolerance": 5, "operator": "<"}"#,
+            &FIELDS,
+        )
+        .unwrap();
+        let o = parse(&m).unwrap();
+        assert_eq!(
+            o,
+            AlertOverride {
+                enabled: None,
+                operator: Some(Operator::Below),
+                threshold: None,
+                tolerance_s: Some(300),
+                recovery_threshold: None,
+            }
+        );
     }
 }
