@@ -216,6 +216,7 @@ fn app_state(
             .map(|i| crate::derive::slug::clean_timeseries_data_key(i))
             .collect(),
         mqtt,
+        web: Arc::new(crate::http::ui::Web::from_config(config)),
     }
 }
 

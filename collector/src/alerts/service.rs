@@ -152,6 +152,10 @@ pub struct Alerts {
     pub stats: AlertStats,
     /// Filled by the delivery task.
     pub delivery_stats: Arc<super::deliver::DeliveryStats>,
+    /// `(device, check)` switched off through the API.
+    checks_off: std::sync::Mutex<BTreeSet<(Uuid, String)>>,
+    /// Maintenance windows made through the API, by id.
+    windows: std::sync::RwLock<Vec<(u64, super::store::StoredWindow)>>,
 }
 
 impl std::fmt::Debug for Alerts {
@@ -185,6 +189,8 @@ impl Alerts {
                 .overrides
                 .insert(metric, o);
         }
+        let checks_off = store.checks_off()?.into_iter().collect();
+        let windows = store.windows()?;
         let changes = reconcile(&mut devices, &registry);
         if !changes.is_empty() {
             store.apply(changes)?;
@@ -199,6 +205,8 @@ impl Alerts {
             outbox: std::sync::OnceLock::new(),
             stats: AlertStats::default(),
             delivery_stats: Arc::default(),
+            checks_off: std::sync::Mutex::new(checks_off),
+            windows: std::sync::RwLock::new(windows),
         })
     }
 
@@ -479,7 +487,8 @@ impl Alerts {
                 Kind::Recovery => &t.recovery,
             };
             let link = format!("{}/devices/{}", self.settings.base_url, device.id);
-            let muted = !self.settings.maintenance.is_empty() && {
+            let windows = self.all_windows();
+            let muted = !windows.is_empty() && {
                 let slug = self
                     .registry
                     .org(device.org)
@@ -487,13 +496,7 @@ impl Alerts {
                     .flatten()
                     .map(|o| o.slug)
                     .unwrap_or_default();
-                super::maintenance::muted(
-                    &self.settings.maintenance,
-                    device.id,
-                    device.org,
-                    &slug,
-                    now_us,
-                )
+                super::maintenance::muted(&windows, device.id, device.org, &slug, now_us)
             };
             let cx = texts::Context {
                 site_name: &self.settings.site_name,
@@ -566,6 +569,8 @@ fn clear_management_ip(registry: &Registry, device: Uuid) {
         Err(e) => tracing::warn!(%device, error = %e, "cannot read the device"),
     }
 }
+
+mod editable;
 
 #[cfg(test)]
 mod tests;

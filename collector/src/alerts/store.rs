@@ -20,6 +20,9 @@ const NOTIFICATIONS: TableDefinition<(u128, u64), &[u8]> = TableDefinition::new(
 /// `next_notification_id`.
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 
+mod editable;
+pub use editable::StoredWindow;
+
 /// Why the alert store failed.
 #[derive(Debug, thiserror::Error)]
 pub enum AlertStoreError {
@@ -95,6 +98,7 @@ impl AlertStore {
         tx.open_table(NOTIFICATIONS).map_err(storage)?;
         tx.open_table(META).map_err(storage)?;
         tx.commit().map_err(storage)?;
+        AlertStore::create_editable_tables(&db)?;
         Ok(AlertStore { db })
     }
 

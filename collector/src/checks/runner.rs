@@ -106,6 +106,17 @@ impl Runner {
 
     /// Run one check against one device (waiting for a free slot), store and evaluate.
     pub async fn run(&self, device: Device, check: &dyn Check) -> Report {
+        if self
+            .alerts
+            .as_ref()
+            .is_some_and(|a| !a.check_active(device.id, check.name()))
+        {
+            return Report {
+                device: device.id,
+                check: check.name(),
+                result: Ok(None),
+            };
+        }
         let _permit = self.limit.acquire().await.expect("semaphore never closed");
         self.stats.runs.fetch_add(1, Ordering::Relaxed);
         let status = match &self.alerts {

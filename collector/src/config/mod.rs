@@ -6,9 +6,11 @@
 mod alerts;
 pub mod checks;
 mod duration;
+mod web;
 
 pub use alerts::Alerts;
 pub use checks::Checks;
+pub use web::Web;
 
 pub use duration::{Duration, parse_duration};
 
@@ -47,6 +49,8 @@ pub struct Config {
     pub charts: Charts,
     /// Native ingest over MQTT (off by default).
     pub mqtt: Mqtt,
+    /// The dashboard.
+    pub web: Web,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -224,6 +228,7 @@ impl Default for Config {
             alerts: Alerts::default(),
             checks: Checks::default(),
             mqtt: Mqtt::default(),
+            web: Web::default(),
         }
     }
 }

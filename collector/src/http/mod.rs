@@ -1,11 +1,15 @@
 //! The HTTP API: routes and shared state. Handlers are thin: they check, then call the
 //! registry or the ingest pipeline.
 
+mod alert_settings;
 mod auth;
+mod checks;
 mod dashboard;
 mod device_charts;
 mod devices;
+mod edit;
 mod locations;
+mod maintenance;
 mod metrics;
 mod native;
 mod notifications;
@@ -13,6 +17,7 @@ mod openwisp;
 mod page;
 mod register;
 mod reply;
+pub mod ui;
 mod wifi_sessions;
 
 use crate::ingest::Pipeline;
@@ -43,6 +48,41 @@ pub struct AppState {
     pub dashboard_ifnames: Vec<String>,
     /// The MQTT side's figures, when it runs.
     pub mqtt: Option<Arc<crate::mqtt::Stats>>,
+    /// The dashboard's settings and the checks this collector runs.
+    pub web: Arc<ui::Web>,
+}
+
+/// The dashboard and the settings it changes (alert settings, checks, maintenance).
+fn edit_routes() -> Router<AppState> {
+    use axum::routing::delete;
+    Router::new()
+        .route(
+            "/api/v1/edgemon/device/{pk}/alert-settings/",
+            get(alert_settings::list),
+        )
+        .route(
+            "/api/v1/edgemon/device/{pk}/alert-settings/{metric}/",
+            axum::routing::put(alert_settings::set).delete(alert_settings::clear),
+        )
+        .route("/api/v1/edgemon/device/{pk}/checks/", get(checks::list))
+        .route(
+            "/api/v1/edgemon/device/{pk}/checks/{check}/",
+            axum::routing::patch(checks::set),
+        )
+        .route(
+            "/api/v1/edgemon/maintenance/",
+            get(maintenance::list).post(maintenance::create),
+        )
+        .route(
+            "/api/v1/edgemon/maintenance/{id}/",
+            delete(maintenance::delete),
+        )
+        .route("/api/v1/edgemon/whoami/", get(ui::whoami))
+        .route("/", get(ui::root))
+        .route("/devices/{id}", get(ui::device_link))
+        .route("/ui/", get(ui::index))
+        .route("/ui/settings.json", get(ui::settings))
+        .route("/ui/{*path}", get(ui::file))
 }
 
 /// All routes.
@@ -83,6 +123,7 @@ pub fn router(state: AppState, max_body_bytes: usize) -> Router {
         .route("/api/v1/edgemon/ingest/", post(native::ingest))
         .route("/controller/device/register/", post(register::register))
         .route("/controller/register/", post(register::register))
+        .merge(edit_routes())
         .route("/healthz", get(|| async { "ok\n" }))
         .route("/metrics", get(metrics::metrics))
         .fallback(reply::not_found_html)
