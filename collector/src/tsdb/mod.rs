@@ -6,6 +6,8 @@
 //! store answers the same [`Query`] with the same results.
 
 pub mod embedded;
+pub mod influx;
+pub mod queue;
 mod point;
 mod query;
 

@@ -7,7 +7,7 @@
 //! ([`retention`]) run on the writer thread in bounded chunks between write groups. The
 //! table layout is in [`layout`] and in docs/architecture.md ("Embedded time-series store").
 
-mod aggregate;
+pub(crate) mod aggregate;
 mod config;
 mod ingest;
 mod layout;
