@@ -139,7 +139,9 @@ pub fn open_influx_queue(config: &Config) -> anyhow::Result<Arc<WriteQueue>> {
         Arc::new(influx),
         config.influxdb.queue(),
     )
-    .context("cannot open the time-series write queue (is another collector using this data_dir?)")?;
+    .context(
+        "cannot open the time-series write queue (is another collector using this data_dir?)",
+    )?;
     Ok(Arc::new(queue))
 }
 

@@ -157,14 +157,23 @@ async fn points_come_back_with_the_reference_names_and_policies() {
     rps.sort();
     assert_eq!(
         rps,
-        [("autogen".into(), "720h0m0s".into()), ("short".into(), "2h0m0s".into())]
+        [
+            ("autogen".into(), "720h0m0s".into()),
+            ("short".into(), "2h0m0s".into())
+        ]
     );
     store.prepare(REFERENCE).await.unwrap();
     assert!(store.prepare(REFERENCE).await.unwrap().is_empty());
     let policies = server.query("openwisp2", "SHOW RETENTION POLICIES");
     let mut rps: Vec<(String, String, bool)> = rows(&policies)
         .iter()
-        .map(|r| (r[0].as_str().unwrap().into(), r[1].as_str().unwrap().into(), r[4].as_bool().unwrap()))
+        .map(|r| {
+            (
+                r[0].as_str().unwrap().into(),
+                r[1].as_str().unwrap().into(),
+                r[4].as_bool().unwrap(),
+            )
+        })
         .collect();
     rps.sort();
     assert_eq!(
@@ -201,33 +210,79 @@ async fn points_come_back_with_the_reference_names_and_policies() {
         .collect();
     assert_eq!((got.len(), got), (3, want));
     for (q, n) in [
-        (format!("SELECT cpu_usage, load_1, load_5, load_15 FROM cpu WHERE object_id = '{id}'"), 3),
-        (format!("SELECT percent_used, total_memory FROM memory WHERE object_id = '{id}'"), 3),
-        (format!("SELECT used_disk FROM disk WHERE object_id = '{id}'"), 3),
-        (format!("SELECT clients FROM wifi_clients WHERE object_id = '{id}' AND ifname = 'wlan0'"), 1 + 2 + 3),
-        (format!("SELECT signal_strength, signal_power, signal_quality, snr, access_tech FROM signal WHERE object_id = '{id}' AND ifname = 'wwan0'"), 3),
-        (format!("SELECT data FROM short.device_data WHERE pk = '{id}'"), 3),
-        (format!("SELECT reachable, loss, rtt_avg FROM ping WHERE object_id = '{id}'"), 3),
+        (
+            format!("SELECT cpu_usage, load_1, load_5, load_15 FROM cpu WHERE object_id = '{id}'"),
+            3,
+        ),
+        (
+            format!("SELECT percent_used, total_memory FROM memory WHERE object_id = '{id}'"),
+            3,
+        ),
+        (
+            format!("SELECT used_disk FROM disk WHERE object_id = '{id}'"),
+            3,
+        ),
+        (
+            format!(
+                "SELECT clients FROM wifi_clients WHERE object_id = '{id}' AND ifname = 'wlan0'"
+            ),
+            1 + 2 + 3,
+        ),
+        (
+            format!(
+                "SELECT signal_strength, signal_power, signal_quality, snr, access_tech FROM signal WHERE object_id = '{id}' AND ifname = 'wwan0'"
+            ),
+            3,
+        ),
+        (
+            format!("SELECT data FROM short.device_data WHERE pk = '{id}'"),
+            3,
+        ),
+        (
+            format!("SELECT reachable, loss, rtt_avg FROM ping WHERE object_id = '{id}'"),
+            3,
+        ),
     ] {
         assert_eq!(rows(&server.query("openwisp2", &q)).len(), n, "{q}");
     }
     // The device data is read back through the trait as well, typed.
     let latest = store
-        .latest(Retention::Short, "device_data".into(), vec![("pk".into(), id.clone())])
+        .latest(
+            Retention::Short,
+            "device_data".into(),
+            vec![("pk".into(), id.clone())],
+        )
         .await
         .unwrap()
         .unwrap();
-    let want = points.iter().filter(|p| p.measurement == "device_data").max_by_key(|p| p.time_us).unwrap();
+    let want = points
+        .iter()
+        .filter(|p| p.measurement == "device_data")
+        .max_by_key(|p| p.time_us)
+        .unwrap();
     assert_eq!(&latest, want);
     let cpu = store
-        .latest(Retention::Default, "cpu".into(), vec![("object_id".into(), id.clone())])
+        .latest(
+            Retention::Default,
+            "cpu".into(),
+            vec![("object_id".into(), id.clone())],
+        )
         .await
         .unwrap()
         .unwrap();
     assert!(matches!(cpu.fields["cpu_usage"], FieldValue::Float(_)));
     // Device deletion drops its series in every policy.
-    store.delete_series("device_data".into(), vec![("pk".into(), id.clone())]).await.unwrap();
-    assert!(rows(&server.query("openwisp2", &format!("SELECT data FROM short.device_data WHERE pk = '{id}'"))).is_empty());
+    store
+        .delete_series("device_data".into(), vec![("pk".into(), id.clone())])
+        .await
+        .unwrap();
+    assert!(
+        rows(&server.query(
+            "openwisp2",
+            &format!("SELECT data FROM short.device_data WHERE pk = '{id}'")
+        ))
+        .is_empty()
+    );
 }
 
 /// Charts rendered from each backend for the same points, as comparable JSON.
@@ -256,7 +311,13 @@ async fn both_backends_draw_the_same_charts() {
     let now = now_us();
     // A year and a bit at one sample every 7 h 13 min (so buckets hold 0, 1 or more),
     // and the last two days every 9 minutes.
-    let mut points = history(device, org, now - 2 * 24 * HOUR_US, 380 * 24 * HOUR_US, 433 * 60_000_000);
+    let mut points = history(
+        device,
+        org,
+        now - 2 * 24 * HOUR_US,
+        380 * 24 * HOUR_US,
+        433 * 60_000_000,
+    );
     points.extend(history(device, org, now, 2 * 24 * HOUR_US, 9 * 60_000_000));
     write_all(embedded.as_ref(), &points).await;
     write_all(&influx, &points).await;
@@ -286,10 +347,18 @@ async fn both_backends_draw_the_same_charts() {
     let mut compared = 0;
     for params in ranges {
         let range = resolve(params, now, &jiff::tz::TimeZone::UTC).unwrap();
-        let a = rendered(&device_charts(embedded.as_ref(), device, &range).await.unwrap());
+        let a = rendered(
+            &device_charts(embedded.as_ref(), device, &range)
+                .await
+                .unwrap(),
+        );
         let b = rendered(&device_charts(&influx, device, &range).await.unwrap());
         let names: Vec<&str> = a.iter().map(|(m, _)| m.as_str()).collect();
-        assert_eq!(a.len(), 12, "every default chart (traffic per interface) has data: {names:?}");
+        assert_eq!(
+            a.len(),
+            12,
+            "every default chart (traffic per interface) has data: {names:?}"
+        );
         for ((ma, ja), (mb, jb)) in a.iter().zip(&b) {
             assert_eq!(ma, mb);
             assert_eq!(ja, jb, "{:?} {ma}", params.time);
@@ -297,8 +366,16 @@ async fn both_backends_draw_the_same_charts() {
         }
         assert_eq!(a.len(), b.len());
         let ifnames = vec!["eth0_2".to_owned()];
-        let ga = rendered(&general_charts(embedded.as_ref(), &[org], &ifnames, &range).await.unwrap());
-        let gb = rendered(&general_charts(&influx, &[org], &ifnames, &range).await.unwrap());
+        let ga = rendered(
+            &general_charts(embedded.as_ref(), &[org], &ifnames, &range)
+                .await
+                .unwrap(),
+        );
+        let gb = rendered(
+            &general_charts(&influx, &[org], &ifnames, &range)
+                .await
+                .unwrap(),
+        );
         assert!(!ga.is_empty());
         assert_eq!(ga, gb, "general charts, {:?}", params.time);
     }

@@ -59,10 +59,18 @@ fn an_influxdb_crash_loses_nothing_and_duplicates_nothing() {
             addr,
             "POST",
             "/api/v1/edgemon/ingest/",
-            &[("Content-Type", POSTCARD_MEDIA_TYPE), ("X-Edgemon-Key", &key)],
+            &[
+                ("Content-Type", POSTCARD_MEDIA_TYPE),
+                ("X-Edgemon-Key", &key),
+            ],
             &batch(&id, seq, base_us),
         );
-        assert_eq!((r.status, r.json()["stored"].as_u64()), (200, Some(1)), "seq {seq}: {}", r.text());
+        assert_eq!(
+            (r.status, r.json()["stored"].as_u64()),
+            (200, Some(1)),
+            "seq {seq}: {}",
+            r.text()
+        );
     };
     for seq in 1..=40 {
         send(seq);
@@ -88,15 +96,35 @@ fn an_influxdb_crash_loses_nothing_and_duplicates_nothing() {
         assert!(Instant::now() < deadline, "the backlog did not drain");
         std::thread::sleep(Duration::from_millis(50));
     }
-    assert_eq!(metric(addr, "edgemon_tsdb_queue_oldest_age_seconds"), Some(0));
-    assert_eq!(metric(addr, "edgemon_tsdb_queue_dead_letters_total"), Some(0));
+    assert_eq!(
+        metric(addr, "edgemon_tsdb_queue_oldest_age_seconds"),
+        Some(0)
+    );
+    assert_eq!(
+        metric(addr, "edgemon_tsdb_queue_dead_letters_total"),
+        Some(0)
+    );
     // Every acknowledged sample exactly once: one cpu point, one traffic point each
     // (seq 1 has no previous counters, its delta is its value), one snapshot each.
     for (q, n) in [
-        (format!("SELECT COUNT(cpu_usage) FROM autogen.cpu WHERE object_id = '{id}'"), 140),
-        (format!("SELECT COUNT(rx_bytes) FROM autogen.traffic WHERE object_id = '{id}' AND ifname = 'eth0'"), 140),
-        (format!("SELECT SUM(rx_bytes) FROM autogen.traffic WHERE object_id = '{id}'"), 140_000),
-        (format!("SELECT COUNT(data) FROM short.device_data WHERE pk = '{id}'"), 140),
+        (
+            format!("SELECT COUNT(cpu_usage) FROM autogen.cpu WHERE object_id = '{id}'"),
+            140,
+        ),
+        (
+            format!(
+                "SELECT COUNT(rx_bytes) FROM autogen.traffic WHERE object_id = '{id}' AND ifname = 'eth0'"
+            ),
+            140,
+        ),
+        (
+            format!("SELECT SUM(rx_bytes) FROM autogen.traffic WHERE object_id = '{id}'"),
+            140_000,
+        ),
+        (
+            format!("SELECT COUNT(data) FROM short.device_data WHERE pk = '{id}'"),
+            140,
+        ),
     ] {
         assert_eq!(count(&server, &q), n, "{q}");
     }
@@ -105,7 +133,10 @@ fn an_influxdb_crash_loses_nothing_and_duplicates_nothing() {
     // The commands: nothing to migrate now, an empty dead-letter table.
     let out = c.cli_with_env(&["migrate-timeseries"], &[]);
     let text = String::from_utf8_lossy(&out.stdout);
-    assert!(text.contains("retention policies already as configured"), "{text}");
+    assert!(
+        text.contains("retention policies already as configured"),
+        "{text}"
+    );
     let out = c.cli_with_env(&["timeseries-dead-letters", "list"], &[]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("0 dead letter(s)"));
 
@@ -119,7 +150,10 @@ fn an_influxdb_crash_loses_nothing_and_duplicates_nothing() {
             addr,
             "POST",
             "/api/v1/edgemon/ingest/",
-            &[("Content-Type", POSTCARD_MEDIA_TYPE), ("X-Edgemon-Key", &d["key"])],
+            &[
+                ("Content-Type", POSTCARD_MEDIA_TYPE),
+                ("X-Edgemon-Key", &d["key"]),
+            ],
             &batch(&d["id"], seq, base_us),
         );
         assert_eq!(r.status, 200);
@@ -133,12 +167,21 @@ fn an_influxdb_crash_loses_nothing_and_duplicates_nothing() {
             ("EDGEMON__INFLUXDB__BATCH_POINTS", "7"),
         ],
     );
-    let (stdout, stderr) = (String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr));
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
     assert!(out.status.success(), "{stderr}");
     assert!(stderr.contains("copy-timeseries: 100%"), "{stderr}");
     // 30 samples × (cpu, traffic, device_data).
     assert!(stdout.contains("copied 90 points"), "{stdout}");
-    let n = server.query("moved", &format!("SELECT COUNT(cpu_usage) FROM autogen.cpu WHERE object_id = '{}'", d["id"]));
+    let n = server.query(
+        "moved",
+        &format!(
+            "SELECT COUNT(cpu_usage) FROM autogen.cpu WHERE object_id = '{}'",
+            d["id"]
+        ),
+    );
     assert_eq!(n["results"][0]["series"][0]["values"][0][1], 30);
 }
 

@@ -21,7 +21,10 @@ use std::time::{Duration, Instant};
 use uuid::Uuid;
 
 #[derive(Debug, Parser)]
-#[command(name = "edgemon-influx-bench", about = "Collector → InfluxDB throughput vs InfluxDB alone")]
+#[command(
+    name = "edgemon-influx-bench",
+    about = "Collector → InfluxDB throughput vs InfluxDB alone"
+)]
 struct Args {
     /// Simulated routers.
     #[arg(long, default_value_t = 2000)]
@@ -134,7 +137,9 @@ async fn main() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let server = match &args.url {
         Some(_) => None,
-        None => Some(edgemon_tests::influxd::Influxd::start(&dir.path().join("influxd"))),
+        None => Some(edgemon_tests::influxd::Influxd::start(
+            &dir.path().join("influxd"),
+        )),
     };
     let url = args
         .url
@@ -145,7 +150,11 @@ async fn main() -> anyhow::Result<()> {
     let points: Vec<Point> = samples.iter().flatten().cloned().collect();
     let n = points.len();
     let mut err = std::io::stderr().lock();
-    writeln!(err, "{n} points from {} samples; InfluxDB at {url}", samples.len())?;
+    writeln!(
+        err,
+        "{n} points from {} samples; InfluxDB at {url}",
+        samples.len()
+    )?;
 
     for db in ["bench_direct", "bench_collector"] {
         let store = InfluxStore::new(settings(&url, db))?;

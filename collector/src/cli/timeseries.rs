@@ -161,7 +161,10 @@ impl Progress {
 
     fn advance(&mut self, rows: u64) {
         self.done += rows;
-        let pct = (self.done * 100).checked_div(self.total).unwrap_or(100).min(100);
+        let pct = (self.done * 100)
+            .checked_div(self.total)
+            .unwrap_or(100)
+            .min(100);
         if self.tty {
             let width = 40;
             let filled = usize::try_from(pct * width / 100).unwrap_or(0);

@@ -195,15 +195,26 @@ fn the_influxdb_backend_is_chosen_and_checked() {
     .unwrap();
     assert_eq!(c.tsdb.backend, Backend::Influxdb);
     let s = c.influxdb.settings();
-    assert_eq!((s.url.as_str(), s.database.as_str()), ("https://influx.lan:8086", "fleet"));
+    assert_eq!(
+        (s.url.as_str(), s.database.as_str()),
+        ("https://influx.lan:8086", "fleet")
+    );
     assert_eq!(s.username.as_deref(), Some("edgemon"));
     for (text, option) in [
         ("[tsdb]\nbackend = \"influx\"\n", "tsdb.backend"),
-        ("[tsdb]\nbackend = \"influxdb\"\n[influxdb]\nurl = \"influx.lan:8086\"\n", "influxdb.url"),
-        ("[tsdb]\nbackend = \"influxdb\"\n[influxdb]\nbatch_points = 0\n", "influxdb.batch_points"),
+        (
+            "[tsdb]\nbackend = \"influxdb\"\n[influxdb]\nurl = \"influx.lan:8086\"\n",
+            "influxdb.url",
+        ),
+        (
+            "[tsdb]\nbackend = \"influxdb\"\n[influxdb]\nbatch_points = 0\n",
+            "influxdb.batch_points",
+        ),
         ("[influxdb]\ndatabse = \"x\"\n", "influxdb"),
     ] {
-        let e = Config::from_toml(text, "edgemon.toml", env(&[])).unwrap_err().to_string();
+        let e = Config::from_toml(text, "edgemon.toml", env(&[]))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains(option), "{text}: {e}");
     }
 }

@@ -7,9 +7,9 @@
 
 pub mod embedded;
 pub mod influx;
-pub mod queue;
 mod point;
 mod query;
+pub mod queue;
 
 pub use point::{FieldValue, Point, Retention};
 pub use query::{Agg, Query, Row, Series, TagFilter};

@@ -86,7 +86,10 @@ impl Client {
         &self.settings
     }
 
-    fn auth(&self, mut req: ureq::RequestBuilder<ureq::typestate::WithBody>) -> ureq::RequestBuilder<ureq::typestate::WithBody> {
+    fn auth(
+        &self,
+        mut req: ureq::RequestBuilder<ureq::typestate::WithBody>,
+    ) -> ureq::RequestBuilder<ureq::typestate::WithBody> {
         if let Some(u) = &self.settings.username {
             req = req.query("u", u);
         }
@@ -182,7 +185,9 @@ mod tests {
     #[test]
     fn server_messages() {
         assert_eq!(
-            server_message(r#"{"error":"partial write: points beyond retention policy dropped=1"}"#),
+            server_message(
+                r#"{"error":"partial write: points beyond retention policy dropped=1"}"#
+            ),
             "partial write: points beyond retention policy dropped=1"
         );
         assert_eq!(server_message(" bad gateway \n"), "bad gateway");
@@ -206,6 +211,9 @@ mod tests {
             ..s
         };
         let e = Client::new(missing).unwrap_err().to_string();
-        assert!(e.contains("influxdb.ca_file") && e.contains("/nonexistent/ca.pem"), "{e}");
+        assert!(
+            e.contains("influxdb.ca_file") && e.contains("/nonexistent/ca.pem"),
+            "{e}"
+        );
     }
 }

@@ -38,11 +38,7 @@ pub fn literal(value: &str) -> String {
 
 /// `"rp"."measurement"`.
 pub fn source(retention: Retention, measurement: &str) -> String {
-    format!(
-        "{}.{}",
-        ident(retention.influx_name()),
-        ident(measurement)
-    )
+    format!("{}.{}", ident(retention.influx_name()), ident(measurement))
 }
 
 fn call(agg: Agg, field: &str) -> String {
@@ -170,7 +166,10 @@ mod tests {
                 key: "object_id".into(),
                 value: "o'k".into(),
             }],
-            fields: vec![("tx_bytes".into(), Agg::Sum), ("clients".into(), Agg::CountDistinct)],
+            fields: vec![
+                ("tx_bytes".into(), Agg::Sum),
+                ("clients".into(), Agg::CountDistinct),
+            ],
             start_us: 1_000_000,
             end_us: 87_400_000_000,
             bucket_us: Some(600_000_000),
@@ -212,7 +211,11 @@ mod tests {
             bucket_offset_us: -7_200_000_000,
             ..query()
         };
-        assert!(select(&q).unwrap().contains("time(86400000000u, 79200000000u)"));
+        assert!(
+            select(&q)
+                .unwrap()
+                .contains("time(86400000000u, 79200000000u)")
+        );
     }
 
     #[test]
@@ -239,11 +242,18 @@ mod tests {
         assert_eq!(ident("a\"b\\c"), "\"a\\\"b\\\\c\"");
         assert_eq!(literal("it's"), "'it\\'s'");
         assert_eq!(
-            drop_series("device_data", &[("pk".into(), "x".into()), ("a".into(), "b".into())]),
+            drop_series(
+                "device_data",
+                &[("pk".into(), "x".into()), ("a".into(), "b".into())]
+            ),
             "DROP SERIES FROM \"device_data\" WHERE \"pk\" = 'x' AND \"a\" = 'b'"
         );
         assert_eq!(
-            latest(Retention::Short, "device_data", &[("pk".into(), "x".into())]),
+            latest(
+                Retention::Short,
+                "device_data",
+                &[("pk".into(), "x".into())]
+            ),
             "SELECT * FROM \"short\".\"device_data\" WHERE \"pk\" = 'x' GROUP BY * ORDER BY time DESC LIMIT 1"
         );
     }

@@ -61,15 +61,15 @@ struct RawSeries {
 
 /// The series of the first statement of an answer; a statement's error is the query's.
 fn statement(body: &[u8]) -> Result<Vec<RawSeries>, StoreError> {
-    let body: Body = serde_json::from_slice(body).map_err(|e| {
-        StoreError::Unavailable(format!("InfluxDB: unreadable query answer: {e}"))
-    })?;
+    let body: Body = serde_json::from_slice(body)
+        .map_err(|e| StoreError::Unavailable(format!("InfluxDB: unreadable query answer: {e}")))?;
     if let Some(e) = body.error {
         return Err(StoreError::InvalidQuery(format!("InfluxDB: {e}")));
     }
-    let first = body.results.into_iter().next().ok_or_else(|| {
-        StoreError::Unavailable("InfluxDB: query answer without results".into())
-    })?;
+    let first =
+        body.results.into_iter().next().ok_or_else(|| {
+            StoreError::Unavailable("InfluxDB: query answer without results".into())
+        })?;
     if let Some(e) = first.error {
         return Err(StoreError::InvalidQuery(format!("InfluxDB: {e}")));
     }
@@ -193,7 +193,11 @@ pub fn latest(
             continue;
         }
         let mut point = Point::new(measurement, time_us).retention(retention);
-        point.tags = raw.tags.into_iter().filter(|(_, v)| !v.is_empty()).collect();
+        point.tags = raw
+            .tags
+            .into_iter()
+            .filter(|(_, v)| !v.is_empty())
+            .collect();
         for (col, v) in raw.columns.iter().zip(row).skip(1) {
             if let Some(v) = typed(v, types.get(col).copied()) {
                 point.fields.insert(col.clone(), v);
@@ -225,9 +229,12 @@ mod tests {
 
     #[test]
     fn values_are_typed_by_aggregation_and_field() {
-        let types: FieldTypes = [("x".into(), FieldType::Integer), ("y".into(), FieldType::Float)]
-            .into_iter()
-            .collect();
+        let types: FieldTypes = [
+            ("x".into(), FieldType::Integer),
+            ("y".into(), FieldType::Float),
+        ]
+        .into_iter()
+        .collect();
         let s = series(ANSWER.as_bytes(), &fields(), &["ifname".into()], &types).unwrap();
         assert_eq!(s.len(), 2);
         assert_eq!(s[0].tags["ifname"], "a");
@@ -256,9 +263,16 @@ mod tests {
         );
         assert!(matches!(e, Err(StoreError::InvalidQuery(m)) if m.contains("unsupported mean")));
         assert!(matches!(ok(b"<html>"), Err(StoreError::Unavailable(_))));
-        assert!(series(br#"{"results":[{"statement_id":0}]}"#, &fields(), &[], &FieldTypes::new())
+        assert!(
+            series(
+                br#"{"results":[{"statement_id":0}]}"#,
+                &fields(),
+                &[],
+                &FieldTypes::new()
+            )
             .unwrap()
-            .is_empty());
+            .is_empty()
+        );
     }
 
     #[test]
@@ -267,10 +281,15 @@ mod tests {
             {"name":"d","tags":{"pk":"a","x":""},"columns":["time","data","n"],"values":[[5,"old",1]]},
             {"name":"d","tags":{"pk":"b","x":""},"columns":["time","data","n"],"values":[[9,"new",null]]}]}]}"#;
         let types: FieldTypes = [("n".into(), FieldType::Float)].into_iter().collect();
-        let p = latest(body, Retention::Short, "d", &types).unwrap().unwrap();
+        let p = latest(body, Retention::Short, "d", &types)
+            .unwrap()
+            .unwrap();
         assert_eq!(p.time_us, 9);
         assert_eq!(p.tags, BTreeMap::from([("pk".into(), "b".into())]));
-        assert_eq!(p.fields, BTreeMap::from([("data".into(), FieldValue::Str("new".into()))]));
+        assert_eq!(
+            p.fields,
+            BTreeMap::from([("data".into(), FieldValue::Str("new".into()))])
+        );
         assert_eq!(p.retention, Retention::Short);
     }
 

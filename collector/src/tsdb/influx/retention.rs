@@ -118,7 +118,10 @@ mod tests {
                 "CREATE RETENTION POLICY \"short\" ON \"openwisp2\" DURATION 86400s REPLICATION 1",
             ]
         );
-        assert_eq!(c[0].description, "alter retention policy `autogen`: 0s → 26280h0m0s");
+        assert_eq!(
+            c[0].description,
+            "alter retention policy `autogen`: 0s → 26280h0m0s"
+        );
     }
 
     #[test]
@@ -126,7 +129,10 @@ mod tests {
         let ok = [row("autogen", "26280h0m0s"), row("short", "24h0m0s")];
         assert!(plan("db", &ok, REFERENCE).is_empty());
         let c = plan("db", &[row("short", "48h0m0s")], REFERENCE);
-        assert!(c[0].statement.starts_with("CREATE RETENTION POLICY \"autogen\""));
+        assert!(
+            c[0].statement
+                .starts_with("CREATE RETENTION POLICY \"autogen\"")
+        );
         assert!(c[0].statement.ends_with(" DEFAULT"));
         assert_eq!(
             c[1].statement,

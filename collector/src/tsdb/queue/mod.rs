@@ -295,10 +295,10 @@ impl TimeSeries for WriteQueue {
             let n = points.len() as u64;
             self.blocking(move |s| s.append(&points, now, max)).await?;
             self.stats.depth_points.fetch_add(n, Ordering::Relaxed);
-            let _ = self
-                .stats
-                .oldest_us
-                .compare_exchange(0, now, Ordering::Relaxed, Ordering::Relaxed);
+            let _ =
+                self.stats
+                    .oldest_us
+                    .compare_exchange(0, now, Ordering::Relaxed, Ordering::Relaxed);
             self.wake.notify_one();
             Ok(())
         })
@@ -322,9 +322,7 @@ impl TimeSeries for WriteQueue {
     ) -> BoxFuture<'_, Result<Option<Point>, StoreError>> {
         Box::pin(async move {
             let (m, t) = (measurement.clone(), tags.clone());
-            let queued = self
-                .blocking(move |s| s.latest(retention, &m, &t))
-                .await?;
+            let queued = self.blocking(move |s| s.latest(retention, &m, &t)).await?;
             let stored = self.backend.latest(retention, measurement, tags).await;
             match (stored, queued) {
                 (Ok(a), Some(b)) => Ok(Some(match a {

@@ -169,7 +169,11 @@ impl QueueStore {
                 let entry = decode_entry(v.value())?;
                 drop(v);
                 removed += entry.points.len() as u64;
-                for p in entry.points.iter().filter(|p| p.retention == Retention::Short) {
+                for p in entry
+                    .points
+                    .iter()
+                    .filter(|p| p.retention == Retention::Short)
+                {
                     let key = series_key(p);
                     let ours = match latest.get(key.as_slice()).map_err(db_err)? {
                         Some(v) => decode_latest(v.value())?.0 == *seq,

@@ -87,7 +87,9 @@ async fn queued_points_survive_a_reopen_and_drain_once_the_backend_returns() {
     fake.down.store(true, Ordering::Relaxed);
     {
         let q = WriteQueue::open(&path, fake.clone(), settings()).unwrap();
-        q.write((0..5).map(|t| point("m", t)).collect()).await.unwrap();
+        q.write((0..5).map(|t| point("m", t)).collect())
+            .await
+            .unwrap();
         q.write(vec![point("m", 5)]).await.unwrap();
         assert_eq!(q.stats.depth_points.load(Ordering::Relaxed), 6);
         // The drain cannot deliver: it stops at shutdown with everything still queued.
@@ -98,10 +100,20 @@ async fn queued_points_survive_a_reopen_and_drain_once_the_backend_returns() {
     }
     fake.down.store(false, Ordering::Relaxed);
     let q = WriteQueue::open(&path, fake.clone(), settings()).unwrap();
-    assert_eq!(q.stats.depth_points.load(Ordering::Relaxed), 6, "depth read back");
+    assert_eq!(
+        q.stats.depth_points.load(Ordering::Relaxed),
+        6,
+        "depth read back"
+    );
     assert!(q.stats.oldest_us.load(Ordering::Relaxed) > 0);
     drain(&q).await;
-    let stored: Vec<i64> = fake.stored.lock().unwrap().iter().map(|(_, t)| *t).collect();
+    let stored: Vec<i64> = fake
+        .stored
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(_, t)| *t)
+        .collect();
     assert_eq!(stored, (0..6).collect::<Vec<_>>());
     assert_eq!(q.stats.depth_points.load(Ordering::Relaxed), 0);
     assert_eq!(q.oldest_age_secs(i64::MAX), 0);
@@ -112,17 +124,27 @@ async fn queued_points_survive_a_reopen_and_drain_once_the_backend_returns() {
 async fn refused_points_alone_become_dead_letters() {
     let dir = tempfile::tempdir().unwrap();
     let fake = Arc::new(Fake::default());
-    let q = WriteQueue::open(&dir.path().join("q.redb"), fake.clone(), Settings {
-        batch_points: 100,
-        ..settings()
-    })
+    let q = WriteQueue::open(
+        &dir.path().join("q.redb"),
+        fake.clone(),
+        Settings {
+            batch_points: 100,
+            ..settings()
+        },
+    )
     .unwrap();
     let mut batch: Vec<Point> = (0..10).map(|t| point("m", t)).collect();
     batch[3] = bad(3);
     batch[8] = bad(8);
     q.write(batch).await.unwrap();
     drain(&q).await;
-    let stored: Vec<i64> = fake.stored.lock().unwrap().iter().map(|(_, t)| *t).collect();
+    let stored: Vec<i64> = fake
+        .stored
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(_, t)| *t)
+        .collect();
     assert_eq!(stored, vec![0, 1, 2, 4, 5, 6, 7, 9]);
     let dead = q.store().dead_letters(10).unwrap();
     let times: Vec<i64> = dead.iter().map(|(_, d)| d.point.time_us).collect();
@@ -165,25 +187,43 @@ async fn latest_sees_queued_short_points_even_while_the_backend_is_down() {
         .unwrap();
     assert_eq!(got.map(|p| p.time_us), Some(50), "the backend's is newer");
     drain(&q).await;
-    assert!(q.store().latest(Retention::Short, "device_data", &tags).unwrap().is_none());
+    assert!(
+        q.store()
+            .latest(Retention::Short, "device_data", &tags)
+            .unwrap()
+            .is_none()
+    );
     // Nothing queued and the backend down: its error.
     fake.down.store(true, Ordering::Relaxed);
-    assert!(q.latest(Retention::Short, "device_data".into(), tags).await.is_err());
+    assert!(
+        q.latest(Retention::Short, "device_data".into(), tags)
+            .await
+            .is_err()
+    );
 }
 
 #[tokio::test]
 async fn deleted_series_leave_the_queue_and_a_full_queue_refuses() {
     let dir = tempfile::tempdir().unwrap();
     let fake = Arc::new(Fake::default());
-    let q = WriteQueue::open(&dir.path().join("q.redb"), fake.clone(), Settings {
-        max_points: 5,
-        ..settings()
-    })
+    let q = WriteQueue::open(
+        &dir.path().join("q.redb"),
+        fake.clone(),
+        Settings {
+            max_points: 5,
+            ..settings()
+        },
+    )
     .unwrap();
-    q.write(vec![point("m", 1).tag("object_id", "x"), point("m", 2).tag("object_id", "y")])
+    q.write(vec![
+        point("m", 1).tag("object_id", "x"),
+        point("m", 2).tag("object_id", "y"),
+    ])
+    .await
+    .unwrap();
+    q.write(vec![point("m", 3).tag("object_id", "x")])
         .await
         .unwrap();
-    q.write(vec![point("m", 3).tag("object_id", "x")]).await.unwrap();
     q.write(vec![point("m", 4), point("m", 5)]).await.unwrap();
     let full = q.write(vec![point("m", 6)]).await;
     assert!(matches!(full, Err(StoreError::Unavailable(m)) if m.contains("queue_max_points")));
@@ -192,7 +232,13 @@ async fn deleted_series_leave_the_queue_and_a_full_queue_refuses() {
         .unwrap();
     assert_eq!(q.stats.depth_points.load(Ordering::Relaxed), 3);
     drain(&q).await;
-    let stored: Vec<i64> = fake.stored.lock().unwrap().iter().map(|(_, t)| *t).collect();
+    let stored: Vec<i64> = fake
+        .stored
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(_, t)| *t)
+        .collect();
     assert_eq!(stored, vec![2, 4, 5]);
 }
 
