@@ -190,6 +190,28 @@ async fn run_influx(
     queue.run_drain(stop).await;
 }
 
+/// The embedded store's retention sweep, or InfluxDB's preparation and the write
+/// queue's drain, until `stop` resolves.
+fn start_storage_task(
+    config: &Config,
+    stores: &Stores,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    Ok(match (&stores.embedded, &stores.queue) {
+        (Some(store), _) => {
+            let store = store.clone();
+            tokio::spawn(async move { store.run_retention(stop).await })
+        }
+        (None, Some(queue)) => tokio::spawn(run_influx(
+            queue.clone(),
+            InfluxStore::new(config.influxdb.settings())?,
+            influx_durations(config),
+            stop,
+        )),
+        (None, None) => unreachable!("open_stores opens one backend"),
+    })
+}
+
 /// The active checks `config` enables, over the open stores.
 pub fn check_runner(config: &Config, stores: &Stores) -> anyhow::Result<Arc<Runner>> {
     let tsdb = stores.tsdb.clone();
@@ -319,27 +341,9 @@ pub async fn serve(
     let addr = listener.local_addr()?;
     let tsdb = stores.tsdb.clone();
     let (stop_retention, retention_stopped) = tokio::sync::oneshot::channel::<()>();
-    let retention = match (&stores.embedded, &stores.queue) {
-        (Some(store), _) => {
-            let store = store.clone();
-            tokio::spawn(async move {
-                store
-                    .run_retention(async {
-                        let _ = retention_stopped.await;
-                    })
-                    .await;
-            })
-        }
-        (None, Some(queue)) => tokio::spawn(run_influx(
-            queue.clone(),
-            InfluxStore::new(config.influxdb.settings())?,
-            influx_durations(&config),
-            async {
-                let _ = retention_stopped.await;
-            },
-        )),
-        (None, None) => unreachable!("open_stores opens one backend"),
-    };
+    let retention = start_storage_task(&config, &stores, async {
+        let _ = retention_stopped.await;
+    })?;
     let (pipeline, worker) = ingest::start_bounded(
         Processor::new(
             tsdb.clone(),

@@ -140,13 +140,8 @@ fn rows(answer: &Value) -> Vec<Value> {
         .unwrap_or_default()
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn points_come_back_with_the_reference_names_and_policies() {
-    let dir = tempfile::tempdir().unwrap();
-    let server = Influxd::start(&dir.path().join("influxd"));
-    let store = InfluxStore::new(settings(&server, "openwisp2")).unwrap();
-
-    // Configured durations are created, changed durations altered, equal ones kept.
+/// Configured durations are created, changed durations altered, equal ones kept.
+async fn policies_follow_the_configuration(server: &Influxd, store: &InfluxStore) {
     let custom = Durations {
         default_secs: 720 * 3600,
         short_secs: 2 * 3600,
@@ -183,6 +178,15 @@ async fn points_come_back_with_the_reference_names_and_policies() {
             ("short".into(), "24h0m0s".into(), false)
         ]
     );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn points_come_back_with_the_reference_names_and_policies() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Influxd::start(&dir.path().join("influxd"));
+    let store = InfluxStore::new(settings(&server, "openwisp2")).unwrap();
+
+    policies_follow_the_configuration(&server, &store).await;
 
     let (device, org) = (Uuid::from_u128(0xabc), Uuid::from_u128(0xdef));
     let now = now_us();
@@ -245,7 +249,13 @@ async fn points_come_back_with_the_reference_names_and_policies() {
     ] {
         assert_eq!(rows(&server.query("openwisp2", &q)).len(), n, "{q}");
     }
-    // The device data is read back through the trait as well, typed.
+    latest_and_deletion(&server, &store, &points, &id).await;
+}
+
+/// The device data is read back through the trait as well, typed; device deletion
+/// drops its series in every policy.
+async fn latest_and_deletion(server: &Influxd, store: &InfluxStore, points: &[Point], id: &str) {
+    let id = id.to_owned();
     let latest = store
         .latest(
             Retention::Short,

@@ -139,8 +139,13 @@ fn an_influxdb_crash_loses_nothing_and_duplicates_nothing() {
     );
     let out = c.cli_with_env(&["timeseries-dead-letters", "list"], &[]);
     assert!(String::from_utf8_lossy(&out.stdout).contains("0 dead letter(s)"));
+}
 
-    // History of an embedded deployment moves into another database, with progress.
+#[test]
+fn copy_timeseries_moves_embedded_history_into_influxdb() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Influxd::start(&dir.path().join("influxd"));
+    let base_us = now_us() - 3_600_000_000;
     let mut e = Collector::new();
     e.cli(&["org", "add", "Acme", "--slug", "acme"]);
     let d = fields(&e.cli(&["device", "add", "--org", "acme", "--name", "r2"]));

@@ -59,6 +59,10 @@ pub struct EmbeddedStore {
     stats: Arc<Stats>,
 }
 
+/// A page of [`EmbeddedStore::export_page`]: the points, the cursor of the last row read
+/// (`None` at the end), and the rows read (expired ones included).
+pub type ExportPage = (Vec<Point>, Option<(u64, i64)>, u64);
+
 /// Counters the writer keeps (exported as metrics; tests check group commit with them).
 #[derive(Debug, Default)]
 pub struct Stats {
@@ -183,7 +187,7 @@ impl EmbeddedStore {
         &self,
         cursor: Option<(u64, i64)>,
         limit: usize,
-    ) -> Result<(Vec<Point>, Option<(u64, i64)>, u64), StoreError> {
+    ) -> Result<ExportPage, StoreError> {
         use redb::ReadableDatabase;
         use std::ops::Bound;
         let txn = self.db.begin_read().map_err(db_err)?;

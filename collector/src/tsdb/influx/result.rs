@@ -112,7 +112,6 @@ fn time_of(v: Option<&Value>) -> Result<i64, StoreError> {
 /// A JSON value as a field value of type `ty` (`None` for `null`).
 fn typed(v: &Value, ty: Option<FieldType>) -> Option<FieldValue> {
     match v {
-        Value::Null => None,
         Value::Bool(b) => Some(FieldValue::Bool(*b)),
         Value::String(s) => Some(FieldValue::Str(s.clone())),
         Value::Number(n) => Some(match (ty, n.as_i64()) {
@@ -120,7 +119,7 @@ fn typed(v: &Value, ty: Option<FieldType>) -> Option<FieldValue> {
             (None, Some(i)) if !n.is_f64() => FieldValue::Int(i),
             _ => FieldValue::Float(n.as_f64().unwrap_or(f64::NAN)),
         }),
-        _ => None,
+        Value::Null | Value::Array(_) | Value::Object(_) => None,
     }
 }
 

@@ -29,7 +29,7 @@ mod tests {
     #[test]
     fn the_ceiling_doubles_then_stays_at_the_cap() {
         assert_eq!(
-            delay(0, BASE, CAP, u64::MAX - 0),
+            delay(0, BASE, CAP, u64::MAX),
             Duration::from_nanos(u64::MAX % 100_000_001)
         );
         assert_eq!(delay(3, BASE, CAP, 800_000_000), Duration::from_millis(800));
