@@ -91,7 +91,7 @@ async fn alert_latency(out: &mut impl Write) {
         })
         .unwrap();
     let alerts = stores.alerts.clone().unwrap();
-    let tsdb: Arc<dyn TimeSeries> = stores.embedded.clone();
+    let tsdb: Arc<dyn TimeSeries> = stores.tsdb.clone();
     let (pipeline, worker) = ingest::start(
         Processor::new(
             tsdb,

@@ -6,7 +6,7 @@ use crate::alerts::store::AlertStore;
 use crate::alerts::{Alerts, Settings};
 use crate::checks::runner::Runner;
 use crate::checks::schedule::{self, Plan};
-use crate::config::{Config, LogFormat, LogLevel};
+use crate::config::{Backend, Config, LogFormat, LogLevel};
 use crate::http::{AppState, router};
 use crate::ingest::{self, Ledger, Processor};
 use crate::mqtt;
@@ -14,6 +14,8 @@ use crate::registry::Registry;
 use crate::sessions::SessionStore;
 use crate::tsdb::TimeSeries;
 use crate::tsdb::embedded::{EmbeddedConfig, EmbeddedStore, SystemClock};
+use crate::tsdb::influx::{Durations, InfluxStore};
+use crate::tsdb::queue::WriteQueue;
 use anyhow::Context as _;
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -42,7 +44,13 @@ pub fn init_logging(config: &Config) {
 #[derive(Debug)]
 pub struct Stores {
     pub registry: Arc<Registry>,
-    pub embedded: Arc<EmbeddedStore>,
+    /// The time-series backend everything reads and writes: the embedded store, or the
+    /// write queue in front of InfluxDB.
+    pub tsdb: Arc<dyn TimeSeries>,
+    /// The embedded store, when it is the backend.
+    pub embedded: Option<Arc<EmbeddedStore>>,
+    /// The write queue, when InfluxDB is the backend.
+    pub queue: Option<Arc<WriteQueue>>,
     pub sessions: Arc<SessionStore>,
     /// Alerts and health (`None` when `alerts.enabled` is false).
     pub alerts: Option<Arc<Alerts>>,
@@ -56,7 +64,16 @@ pub fn open_stores(config: &Config) -> anyhow::Result<Stores> {
         .with_context(|| format!("cannot create data_dir {}", config.data_dir.display()))?;
     let registry = Registry::open(&config.data_dir.join("registry.redb"))
         .context("cannot open the registry (is another collector using this data_dir?)")?;
-    let embedded = open_tsdb(config)?;
+    let (tsdb, embedded, queue) = match config.tsdb.backend {
+        Backend::Embedded => {
+            let e = open_tsdb(config)?;
+            (e.clone() as Arc<dyn TimeSeries>, Some(e), None)
+        }
+        Backend::Influxdb => {
+            let q = open_influx_queue(config)?;
+            (q.clone() as Arc<dyn TimeSeries>, None, Some(q))
+        }
+    };
     let sessions = SessionStore::open(&config.data_dir.join("sessions.redb"))?;
     let registry = Arc::new(registry);
     let alerts = open_alerts(config, &registry)?;
@@ -64,7 +81,9 @@ pub fn open_stores(config: &Config) -> anyhow::Result<Stores> {
         .context("cannot open the ingest ledger")?;
     Ok(Stores {
         registry,
+        tsdb,
         embedded,
+        queue,
         sessions: Arc::new(sessions),
         alerts,
         ledger: Arc::new(ledger),
@@ -89,9 +108,10 @@ fn open_alerts(config: &Config, registry: &Arc<Registry>) -> anyhow::Result<Opti
     Ok(Some(Arc::new(alerts)))
 }
 
-fn open_tsdb(config: &Config) -> anyhow::Result<Arc<EmbeddedStore>> {
+/// The embedded store's settings from `config`.
+pub fn embedded_config(config: &Config) -> EmbeddedConfig {
     let t = &config.embedded;
-    let embedded = EmbeddedConfig {
+    EmbeddedConfig {
         short_retention_hours: config.retention.short.as_secs() / 3600,
         default_retention_hours: config.retention.default.as_secs() / 3600,
         sweep_interval_secs: t.sweep_interval.as_secs().max(1),
@@ -99,18 +119,102 @@ fn open_tsdb(config: &Config) -> anyhow::Result<Arc<EmbeddedStore>> {
         max_batch_points: t.max_batch_points,
         queue_capacity: t.queue_capacity,
         cache_mib: t.cache_mib,
-    };
+    }
+}
+
+fn open_tsdb(config: &Config) -> anyhow::Result<Arc<EmbeddedStore>> {
     let store = EmbeddedStore::open(
         config.data_dir.join("timeseries.redb"),
-        embedded,
+        embedded_config(config),
         Arc::new(SystemClock),
     )?;
     Ok(Arc::new(store))
 }
 
+/// The InfluxDB backend behind its write queue (`data_dir/tsdb-queue.redb`).
+pub fn open_influx_queue(config: &Config) -> anyhow::Result<Arc<WriteQueue>> {
+    let influx = InfluxStore::new(config.influxdb.settings())?;
+    let queue = WriteQueue::open(
+        &config.data_dir.join("tsdb-queue.redb"),
+        Arc::new(influx),
+        config.influxdb.queue(),
+    )
+    .context(
+        "cannot open the time-series write queue (is another collector using this data_dir?)",
+    )?;
+    Ok(Arc::new(queue))
+}
+
+/// The InfluxDB retention durations `config` asks for.
+pub fn influx_durations(config: &Config) -> Durations {
+    Durations {
+        default_secs: config.retention.default.as_secs(),
+        short_secs: config.retention.short.as_secs(),
+    }
+}
+
+/// Create the database and retention policies (retrying while InfluxDB is away), then
+/// drain the write queue until `stop` resolves. Ingest does not wait for any of it.
+async fn run_influx(
+    queue: Arc<WriteQueue>,
+    influx: InfluxStore,
+    durations: Durations,
+    stop: impl std::future::Future<Output = ()>,
+) {
+    tokio::pin!(stop);
+    let mut attempt = 0;
+    loop {
+        match influx.prepare(durations).await {
+            Ok(changes) => {
+                for c in changes {
+                    tracing::info!(change = %c.description, "InfluxDB prepared");
+                }
+                break;
+            }
+            Err(e) => {
+                let wait = crate::tsdb::queue::backoff::delay(
+                    attempt,
+                    std::time::Duration::from_millis(100),
+                    std::time::Duration::from_secs(30),
+                    fastrand::u64(..),
+                );
+                attempt += 1;
+                tracing::warn!(error = %e, "cannot prepare the InfluxDB database; retrying (samples are queued meanwhile)");
+                tokio::select! {
+                    () = &mut stop => return,
+                    () = tokio::time::sleep(wait) => {}
+                }
+            }
+        }
+    }
+    queue.run_drain(stop).await;
+}
+
+/// The embedded store's retention sweep, or InfluxDB's preparation and the write
+/// queue's drain, until `stop` resolves.
+fn start_storage_task(
+    config: &Config,
+    stores: &Stores,
+    stop: impl std::future::Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<tokio::task::JoinHandle<()>> {
+    Ok(match (&stores.embedded, &stores.queue) {
+        (Some(store), _) => {
+            let store = store.clone();
+            tokio::spawn(async move { store.run_retention(stop).await })
+        }
+        (None, Some(queue)) => tokio::spawn(run_influx(
+            queue.clone(),
+            InfluxStore::new(config.influxdb.settings())?,
+            influx_durations(config),
+            stop,
+        )),
+        (None, None) => unreachable!("open_stores opens one backend"),
+    })
+}
+
 /// The active checks `config` enables, over the open stores.
 pub fn check_runner(config: &Config, stores: &Stores) -> anyhow::Result<Arc<Runner>> {
-    let tsdb: Arc<dyn TimeSeries> = stores.embedded.clone();
+    let tsdb = stores.tsdb.clone();
     let checks = crate::checks::from_config(&config.checks, tsdb.clone())?;
     Ok(Arc::new(Runner::new(
         checks,
@@ -123,7 +227,10 @@ pub fn check_runner(config: &Config, stores: &Stores) -> anyhow::Result<Arc<Runn
 }
 
 /// Close the embedded store once nothing else holds it (pending writes are committed).
-pub async fn close_tsdb(store: Arc<EmbeddedStore>) {
+pub async fn close_tsdb(store: impl Into<Option<Arc<EmbeddedStore>>>) {
+    let Some(store) = store.into() else {
+        return;
+    };
     match Arc::try_unwrap(store) {
         Ok(store) => store.close().await,
         Err(_) => {
@@ -203,7 +310,8 @@ fn app_state(
         registry: stores.registry.clone(),
         pipeline,
         tsdb,
-        embedded: Some(stores.embedded.clone()),
+        embedded: stores.embedded.clone(),
+        queue: stores.queue.clone(),
         alerts: stores.alerts.clone(),
         retry_after_s: config.ingest.retry_after_s,
         sessions: stores.sessions.clone(),
@@ -232,18 +340,11 @@ pub async fn serve(
         .await
         .with_context(|| format!("cannot listen on {}", config.http.listen))?;
     let addr = listener.local_addr()?;
-    let tsdb: Arc<dyn TimeSeries> = stores.embedded.clone();
+    let tsdb = stores.tsdb.clone();
     let (stop_retention, retention_stopped) = tokio::sync::oneshot::channel::<()>();
-    let retention = {
-        let store = stores.embedded.clone();
-        tokio::spawn(async move {
-            store
-                .run_retention(async {
-                    let _ = retention_stopped.await;
-                })
-                .await;
-        })
-    };
+    let retention = start_storage_task(&config, &stores, async {
+        let _ = retention_stopped.await;
+    })?;
     let (pipeline, worker) = ingest::start_bounded(
         Processor::new(
             tsdb.clone(),
@@ -310,7 +411,9 @@ pub async fn serve(
         delivery.await.context("notification delivery panicked")?;
     }
     let _ = stop_retention.send(());
-    retention.await.context("retention task panicked")?;
+    retention
+        .await
+        .context("retention or write-queue task panicked")?;
     close_tsdb(stores.embedded).await;
     tracing::info!("ingest queue drained, stores closed; bye");
     Ok(())

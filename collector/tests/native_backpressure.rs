@@ -112,6 +112,7 @@ async fn answers_after_storage_and_429_when_the_queue_is_full() {
         pipeline: pipeline.clone(),
         tsdb,
         embedded: None,
+        queue: None,
         retry_after_s: 7,
         mqtt: None,
         web: std::sync::Arc::default(),

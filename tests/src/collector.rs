@@ -66,6 +66,19 @@ impl Collector {
         String::from_utf8(out.stdout).expect("utf-8 output")
     }
 
+    /// Run a CLI command with the [`Collector::env`] overrides and `env`; its output,
+    /// whatever the exit status.
+    pub fn cli_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> std::process::Output {
+        let mut c = self.command();
+        for (k, v) in &self.extra_env {
+            c.env(k, v);
+        }
+        c.envs(env.iter().copied())
+            .args(args)
+            .output()
+            .expect("run collector CLI")
+    }
+
     /// Start `serve` on a free loopback port and wait until it listens.
     pub fn start(&mut self) -> SocketAddr {
         let mut c = self.command();

@@ -4,6 +4,7 @@
 pub mod agent;
 pub mod collector;
 pub mod http;
+pub mod influxd;
 pub mod mosquitto;
 pub mod netns;
 

@@ -3,6 +3,7 @@
 mod admin;
 mod alerts;
 mod checks;
+mod timeseries;
 mod validate;
 
 use clap::{Parser, Subcommand};
@@ -60,6 +61,23 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
+    /// Create the InfluxDB database (`influxdb.database`) and create or alter its
+    /// retention policies `autogen` and `short` to `retention.default` and
+    /// `retention.short`. Prints what changed. `serve` does the same at start.
+    MigrateTimeseries,
+    /// Copy every point of the embedded store into InfluxDB (after `migrate-timeseries`'
+    /// preparation), with progress on stderr; safe to run again (the collector must not
+    /// be running). Exit status 1 when InfluxDB refused some points.
+    CopyTimeseries {
+        #[arg(long, value_enum)]
+        from: timeseries::From,
+        #[arg(long, value_enum)]
+        to: timeseries::To,
+    },
+    /// List or replay the points InfluxDB refused as malformed (the collector must not be
+    /// running).
+    #[command(subcommand)]
+    TimeseriesDeadLetters(timeseries::DeadLettersCmd),
 }
 
 impl Cli {
@@ -102,6 +120,13 @@ impl Cli {
                 checks::run(&config)
             }
             Command::MqttAcl { ref out } => admin::mqtt_acl(&load()?, out.as_deref()),
+            Command::MigrateTimeseries => timeseries::migrate(&load()?),
+            Command::CopyTimeseries { from, to } => {
+                let config = load()?;
+                edgemon_collector::server::init_logging(&config);
+                timeseries::copy(&config, from, to)
+            }
+            Command::TimeseriesDeadLetters(ref cmd) => timeseries::dead_letters(&load()?, cmd),
         }
     }
 }

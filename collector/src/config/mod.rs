@@ -6,10 +6,12 @@
 mod alerts;
 pub mod checks;
 mod duration;
+mod influxdb;
 mod web;
 
 pub use alerts::Alerts;
 pub use checks::Checks;
+pub use influxdb::{Backend, Influxdb, Tsdb};
 pub use web::Web;
 
 pub use duration::{Duration, parse_duration};
@@ -39,8 +41,12 @@ pub struct Config {
     pub http: Http,
     pub ingest: Ingest,
     pub retention: RetentionConfig,
+    /// Which time-series backend (`embedded` or `influxdb`).
+    pub tsdb: Tsdb,
     /// Tuning of the embedded time-series store.
     pub embedded: Embedded,
+    /// The InfluxDB backend and its write queue (used when `tsdb.backend = "influxdb"`).
+    pub influxdb: Influxdb,
     pub log: Log,
     /// Alert evaluation, health status, notifications.
     pub alerts: Alerts,
@@ -222,7 +228,9 @@ impl Default for Config {
             http: Http::default(),
             ingest: Ingest::default(),
             retention: RetentionConfig::default(),
+            tsdb: Tsdb::default(),
             embedded: Embedded::default(),
+            influxdb: Influxdb::default(),
             log: Log::default(),
             charts: Charts::default(),
             alerts: Alerts::default(),
@@ -382,6 +390,9 @@ impl Config {
                 "option `charts.timezone`: unknown time zone {:?} (an IANA name such as \"Europe/Rome\")",
                 self.charts.timezone
             ));
+        }
+        if self.tsdb.backend == Backend::Influxdb {
+            self.influxdb.check()?;
         }
         self.alerts.check()?;
         self.checks.check()

@@ -181,3 +181,40 @@ fn mqtt_is_off_by_default_and_checked_when_on() {
     // Not checked while off.
     Config::from_toml("[mqtt]\nbroker = \"nonsense\"\n", "x", env(&[])).unwrap();
 }
+
+#[test]
+fn the_influxdb_backend_is_chosen_and_checked() {
+    let c = Config::load(None, env(&[])).unwrap();
+    assert_eq!(c.tsdb.backend, Backend::Embedded);
+    assert_eq!(c.influxdb.database, "openwisp2");
+    let c = Config::from_toml(
+        "[tsdb]\nbackend = \"influxdb\"\n[influxdb]\nurl = \"https://influx.lan:8086\"\nusername = \"edgemon\"\n",
+        "edgemon.toml",
+        env(&[("EDGEMON__INFLUXDB__DATABASE", "fleet")]),
+    )
+    .unwrap();
+    assert_eq!(c.tsdb.backend, Backend::Influxdb);
+    let s = c.influxdb.settings();
+    assert_eq!(
+        (s.url.as_str(), s.database.as_str()),
+        ("https://influx.lan:8086", "fleet")
+    );
+    assert_eq!(s.username.as_deref(), Some("edgemon"));
+    for (text, option) in [
+        ("[tsdb]\nbackend = \"influx\"\n", "tsdb.backend"),
+        (
+            "[tsdb]\nbackend = \"influxdb\"\n[influxdb]\nurl = \"influx.lan:8086\"\n",
+            "influxdb.url",
+        ),
+        (
+            "[tsdb]\nbackend = \"influxdb\"\n[influxdb]\nbatch_points = 0\n",
+            "influxdb.batch_points",
+        ),
+        ("[influxdb]\ndatabse = \"x\"\n", "influxdb"),
+    ] {
+        let e = Config::from_toml(text, "edgemon.toml", env(&[]))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains(option), "{text}: {e}");
+    }
+}

@@ -94,6 +94,45 @@ fn mqtt_metrics(out: &mut String, m: &crate::mqtt::Stats) {
     );
 }
 
+/// The InfluxDB write queue's figures.
+fn queue_metrics(out: &mut String, q: &crate::tsdb::queue::WriteQueue) {
+    let s = &q.stats;
+    for (name, kind, help, v) in [
+        (
+            "edgemon_tsdb_queue_depth_points",
+            "gauge",
+            "Points in the durable write queue, not yet accepted by InfluxDB.",
+            s.depth_points.load(Ordering::Relaxed),
+        ),
+        (
+            "edgemon_tsdb_queue_oldest_age_seconds",
+            "gauge",
+            "Age of the oldest queued point (0 when the queue is empty).",
+            q.oldest_age_secs(crate::registry::now_us()),
+        ),
+        (
+            "edgemon_tsdb_queue_delivered_points_total",
+            "counter",
+            "Points InfluxDB accepted from the write queue.",
+            s.delivered_points.load(Ordering::Relaxed),
+        ),
+        (
+            "edgemon_tsdb_queue_write_failures_total",
+            "counter",
+            "Failed writes to InfluxDB (each retried with backoff).",
+            s.write_failures.load(Ordering::Relaxed),
+        ),
+        (
+            "edgemon_tsdb_queue_dead_letters_total",
+            "counter",
+            "Points InfluxDB refused as malformed (HTTP 400), kept in the dead-letter table.",
+            s.dead_letters.load(Ordering::Relaxed),
+        ),
+    ] {
+        line(out, name, kind, help, v);
+    }
+}
+
 pub async fn metrics(State(state): State<AppState>) -> Response {
     let s = &state.pipeline.stats;
     let mut out = String::new();
@@ -173,6 +212,9 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
                 size,
             );
         }
+    }
+    if let Some(queue) = &state.queue {
+        queue_metrics(&mut out, queue);
     }
     if let Some(alerts) = &state.alerts {
         crate::alerts::metrics::render(&mut out, alerts).await;

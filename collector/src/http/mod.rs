@@ -37,6 +37,9 @@ pub struct AppState {
     pub tsdb: Arc<dyn TimeSeries>,
     /// The embedded store, when it is the backend (for its figures on `/metrics`).
     pub embedded: Option<Arc<EmbeddedStore>>,
+    /// The write queue in front of InfluxDB, when it is the backend (its depth and age on
+    /// `/metrics`).
+    pub queue: Option<Arc<crate::tsdb::queue::WriteQueue>>,
     /// Alerts and health, for their figures on `/metrics`.
     pub alerts: Option<Arc<crate::alerts::Alerts>>,
     pub retry_after_s: u32,

@@ -6,8 +6,10 @@
 //! store answers the same [`Query`] with the same results.
 
 pub mod embedded;
+pub mod influx;
 mod point;
 mod query;
+pub mod queue;
 
 pub use point::{FieldValue, Point, Retention};
 pub use query::{Agg, Query, Row, Series, TagFilter};

@@ -7,7 +7,7 @@
 //! ([`retention`]) run on the writer thread in bounded chunks between write groups. The
 //! table layout is in [`layout`] and in docs/architecture.md ("Embedded time-series store").
 
-mod aggregate;
+pub(crate) mod aggregate;
 mod config;
 mod ingest;
 mod layout;
@@ -58,6 +58,10 @@ pub struct EmbeddedStore {
     path: PathBuf,
     stats: Arc<Stats>,
 }
+
+/// A page of [`EmbeddedStore::export_page`]: the points, the cursor of the last row read
+/// (`None` at the end), and the rows read (expired ones included).
+pub type ExportPage = (Vec<Point>, Option<(u64, i64)>, u64);
 
 /// Counters the writer keeps (exported as metrics; tests check group commit with them).
 #[derive(Debug, Default)]
@@ -164,6 +168,61 @@ impl EmbeddedStore {
                 }
             }
         }
+    }
+
+    /// Points stored, expired or not (the total for `copy-timeseries`' progress).
+    pub fn point_rows(&self) -> Result<u64, StoreError> {
+        use redb::{ReadableDatabase, ReadableTableMetadata};
+        let txn = self.db.begin_read().map_err(db_err)?;
+        txn.open_table(layout::POINTS)
+            .map_err(db_err)?
+            .len()
+            .map_err(db_err)
+    }
+
+    /// Up to `limit` stored points after `cursor` (series id, time) in series order, the
+    /// cursor of the last row read (`None` at the end), and how many rows were read.
+    /// Expired points are skipped. For `copy-timeseries`; blocking.
+    pub fn export_page(
+        &self,
+        cursor: Option<(u64, i64)>,
+        limit: usize,
+    ) -> Result<ExportPage, StoreError> {
+        use redb::ReadableDatabase;
+        use std::ops::Bound;
+        let txn = self.db.begin_read().map_err(db_err)?;
+        let points = txn.open_table(layout::POINTS).map_err(db_err)?;
+        let meta = txn.open_table(layout::SERIES_META).map_err(db_err)?;
+        let start = cursor.map_or(Bound::Unbounded, Bound::Excluded);
+        let range = points
+            .range::<(u64, i64)>((start, Bound::Unbounded))
+            .map_err(db_err)?;
+        let (mut out, mut last, mut rows) = (Vec::new(), None, 0u64);
+        let mut key: Option<(u64, layout::SeriesKey)> = None;
+        for row in range.take(limit) {
+            let (k, v) = row.map_err(db_err)?;
+            let (id, time_us) = k.value();
+            last = Some((id, time_us));
+            rows += 1;
+            if key.as_ref().is_none_or(|(have, _)| *have != id) {
+                let Some(bytes) = meta.get(id).map_err(db_err)? else {
+                    continue; // unlinked by delete_series, being purged
+                };
+                key = Some((id, layout::SeriesKey::decode(bytes.value())?));
+            }
+            let series = &key.as_ref().expect("just set").1;
+            if time_us < self.cutoff(series.retention) {
+                continue;
+            }
+            out.push(Point {
+                retention: series.retention,
+                measurement: series.measurement.clone(),
+                tags: series.tags.clone(),
+                fields: layout::decode_fields(v.value())?,
+                time_us,
+            });
+        }
+        Ok((out, last, rows))
     }
 
     /// The writer's counters.

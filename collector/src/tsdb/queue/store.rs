@@ -1,0 +1,333 @@
+//! The queue's redb file: entries waiting for the backend, dead letters, and the newest
+//! queued `short` point of each series (so `latest` sees what is not delivered yet).
+//! Blocking: call from the blocking pool. Every change is one transaction committed with
+//! redb's default durability (fsync), so a returned `append` survives a crash.
+
+use crate::tsdb::{Point, Retention, StoreError};
+use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+/// Sequence number → postcard of an [`Entry`] (one `write` call's points).
+const ENTRIES: TableDefinition<u64, &[u8]> = TableDefinition::new("entries");
+/// Dead-letter id → postcard of a [`DeadLetter`].
+const DEAD: TableDefinition<u64, &[u8]> = TableDefinition::new("dead_letters");
+/// postcard of (retention, measurement, tags) → postcard of (sequence, point): the newest
+/// queued `short` point of each series, removed once its entry is delivered.
+const LATEST: TableDefinition<&[u8], &[u8]> = TableDefinition::new("latest_short");
+/// `next_seq`, `next_dead`, `points` (points queued).
+const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
+
+/// One `write` call's points and when they were queued.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Entry {
+    pub enqueued_us: i64,
+    pub points: Vec<Point>,
+}
+
+/// A point the backend refused as malformed, with its answer.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct DeadLetter {
+    /// When it was refused, µs since the epoch.
+    pub time_us: i64,
+    pub error: String,
+    pub point: Point,
+}
+
+/// Why the queue file cannot be opened.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot open the write queue {path}: {message}")]
+pub struct OpenError {
+    pub path: PathBuf,
+    pub message: String,
+}
+
+#[derive(Debug)]
+pub struct QueueStore {
+    db: Database,
+}
+
+fn db_err(e: impl Into<redb::Error>) -> StoreError {
+    StoreError::Unavailable(format!("write queue: {}", e.into()))
+}
+
+fn corrupt(e: &postcard::Error) -> StoreError {
+    StoreError::Unavailable(format!("write queue: undecodable record: {e}"))
+}
+
+fn series_key(p: &Point) -> Vec<u8> {
+    postcard::to_allocvec(&(p.retention, &p.measurement, &p.tags)).expect("serialisable")
+}
+
+fn meta(t: &impl ReadableTable<&'static str, u64>, key: &str) -> Result<u64, StoreError> {
+    Ok(t.get(key).map_err(db_err)?.map_or(0, |v| v.value()))
+}
+
+impl QueueStore {
+    pub fn open(path: &Path) -> Result<Self, OpenError> {
+        let fail = |message: String| OpenError {
+            path: path.to_path_buf(),
+            message,
+        };
+        let db = Database::create(path).map_err(|e| fail(e.to_string()))?;
+        let txn = db.begin_write().map_err(|e| fail(e.to_string()))?;
+        {
+            txn.open_table(ENTRIES).map_err(|e| fail(e.to_string()))?;
+            txn.open_table(DEAD).map_err(|e| fail(e.to_string()))?;
+            txn.open_table(LATEST).map_err(|e| fail(e.to_string()))?;
+            txn.open_table(META).map_err(|e| fail(e.to_string()))?;
+        }
+        txn.commit().map_err(|e| fail(e.to_string()))?;
+        Ok(QueueStore { db })
+    }
+
+    /// Points queued and the oldest entry's time (`None` when empty).
+    pub fn depth(&self) -> Result<(u64, Option<i64>), StoreError> {
+        let txn = self.db.begin_read().map_err(db_err)?;
+        let m = txn.open_table(META).map_err(db_err)?;
+        let entries = txn.open_table(ENTRIES).map_err(db_err)?;
+        let oldest = match entries.first().map_err(db_err)? {
+            Some((_, v)) => Some(decode_entry(v.value())?.enqueued_us),
+            None => None,
+        };
+        Ok((meta(&m, "points")?, oldest))
+    }
+
+    /// Queue `points` durably; refused (`Unavailable`) when it would pass `max_points`.
+    pub fn append(&self, points: &[Point], now_us: i64, max_points: u64) -> Result<(), StoreError> {
+        let txn = self.db.begin_write().map_err(db_err)?;
+        {
+            let mut m = txn.open_table(META).map_err(db_err)?;
+            let queued = meta(&m, "points")?;
+            let n = points.len() as u64;
+            if queued > 0 && queued + n > max_points {
+                return Err(StoreError::Unavailable(format!(
+                    "write queue full: {queued} points wait for the backend (influxdb.queue_max_points = {max_points})"
+                )));
+            }
+            let seq = meta(&m, "next_seq")?;
+            let entry = postcard::to_allocvec(&Entry {
+                enqueued_us: now_us,
+                points: points.to_vec(),
+            })
+            .expect("serialisable");
+            txn.open_table(ENTRIES)
+                .map_err(db_err)?
+                .insert(seq, entry.as_slice())
+                .map_err(db_err)?;
+            let mut latest = txn.open_table(LATEST).map_err(db_err)?;
+            for p in points.iter().filter(|p| p.retention == Retention::Short) {
+                let key = series_key(p);
+                let newer = match latest.get(key.as_slice()).map_err(db_err)? {
+                    Some(v) => decode_latest(v.value())?.1.time_us <= p.time_us,
+                    None => true,
+                };
+                if newer {
+                    let value = postcard::to_allocvec(&(seq, p)).expect("serialisable");
+                    latest
+                        .insert(key.as_slice(), value.as_slice())
+                        .map_err(db_err)?;
+                }
+            }
+            m.insert("next_seq", seq + 1).map_err(db_err)?;
+            m.insert("points", queued + n).map_err(db_err)?;
+        }
+        txn.commit().map_err(db_err)
+    }
+
+    /// The oldest entries, whole, until they hold at least `max_points` points (at least
+    /// one entry when any is queued).
+    pub fn peek(&self, max_points: usize) -> Result<Vec<(u64, Entry)>, StoreError> {
+        let txn = self.db.begin_read().map_err(db_err)?;
+        let entries = txn.open_table(ENTRIES).map_err(db_err)?;
+        let mut out = Vec::new();
+        let mut points = 0;
+        for row in entries.iter().map_err(db_err)? {
+            let (k, v) = row.map_err(db_err)?;
+            let entry = decode_entry(v.value())?;
+            points += entry.points.len();
+            out.push((k.value(), entry));
+            if points >= max_points {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// The delivered (or dead-lettered) entries `seqs` leave the queue; `dead` are kept.
+    pub fn settle(&self, seqs: &[u64], dead: &[DeadLetter]) -> Result<(), StoreError> {
+        let txn = self.db.begin_write().map_err(db_err)?;
+        {
+            let mut entries = txn.open_table(ENTRIES).map_err(db_err)?;
+            let mut latest = txn.open_table(LATEST).map_err(db_err)?;
+            let mut m = txn.open_table(META).map_err(db_err)?;
+            let mut removed = 0u64;
+            for seq in seqs {
+                let Some(v) = entries.remove(seq).map_err(db_err)? else {
+                    continue;
+                };
+                let entry = decode_entry(v.value())?;
+                drop(v);
+                removed += entry.points.len() as u64;
+                for p in entry
+                    .points
+                    .iter()
+                    .filter(|p| p.retention == Retention::Short)
+                {
+                    let key = series_key(p);
+                    let ours = match latest.get(key.as_slice()).map_err(db_err)? {
+                        Some(v) => decode_latest(v.value())?.0 == *seq,
+                        None => false,
+                    };
+                    if ours {
+                        latest.remove(key.as_slice()).map_err(db_err)?;
+                    }
+                }
+            }
+            let queued = meta(&m, "points")?;
+            m.insert("points", queued.saturating_sub(removed))
+                .map_err(db_err)?;
+            let mut dead_table = txn.open_table(DEAD).map_err(db_err)?;
+            let mut next = meta(&m, "next_dead")?;
+            for d in dead {
+                let value = postcard::to_allocvec(d).expect("serialisable");
+                dead_table.insert(next, value.as_slice()).map_err(db_err)?;
+                next += 1;
+            }
+            m.insert("next_dead", next).map_err(db_err)?;
+        }
+        txn.commit().map_err(db_err)
+    }
+
+    /// The newest queued `short` point of `measurement` among series carrying `tags` (an
+    /// empty value: tag absent).
+    pub fn latest(
+        &self,
+        retention: Retention,
+        measurement: &str,
+        tags: &[(String, String)],
+    ) -> Result<Option<Point>, StoreError> {
+        if retention != Retention::Short {
+            return Ok(None);
+        }
+        let txn = self.db.begin_read().map_err(db_err)?;
+        let table = txn.open_table(LATEST).map_err(db_err)?;
+        let mut best: Option<Point> = None;
+        for row in table.iter().map_err(db_err)? {
+            let (_, v) = row.map_err(db_err)?;
+            let (_, p) = decode_latest(v.value())?;
+            if p.measurement == measurement
+                && matches(&p.tags, tags)
+                && best.as_ref().is_none_or(|b| b.time_us < p.time_us)
+            {
+                best = Some(p);
+            }
+        }
+        Ok(best)
+    }
+
+    /// Remove the queued points of `measurement` carrying `tags` (device deletion: they
+    /// must not reach the backend after its `DROP SERIES`).
+    pub fn delete_matching(
+        &self,
+        measurement: &str,
+        tags: &[(String, String)],
+    ) -> Result<u64, StoreError> {
+        let hit = |p: &Point| p.measurement == measurement && matches(&p.tags, tags);
+        let txn = self.db.begin_write().map_err(db_err)?;
+        let mut removed = 0u64;
+        {
+            let mut entries = txn.open_table(ENTRIES).map_err(db_err)?;
+            let mut changed: Vec<(u64, Entry)> = Vec::new();
+            for row in entries.iter().map_err(db_err)? {
+                let (k, v) = row.map_err(db_err)?;
+                let entry = decode_entry(v.value())?;
+                if entry.points.iter().any(hit) {
+                    changed.push((k.value(), entry));
+                }
+            }
+            for (seq, mut entry) in changed {
+                let before = entry.points.len();
+                entry.points.retain(|p| !hit(p));
+                removed += (before - entry.points.len()) as u64;
+                if entry.points.is_empty() {
+                    entries.remove(seq).map_err(db_err)?;
+                } else {
+                    let value = postcard::to_allocvec(&entry).expect("serialisable");
+                    entries.insert(seq, value.as_slice()).map_err(db_err)?;
+                }
+            }
+            let mut latest = txn.open_table(LATEST).map_err(db_err)?;
+            let mut gone = Vec::new();
+            for row in latest.iter().map_err(db_err)? {
+                let (k, v) = row.map_err(db_err)?;
+                if hit(&decode_latest(v.value())?.1) {
+                    gone.push(k.value().to_vec());
+                }
+            }
+            for k in gone {
+                latest.remove(k.as_slice()).map_err(db_err)?;
+            }
+            let mut m = txn.open_table(META).map_err(db_err)?;
+            let queued = meta(&m, "points")?;
+            m.insert("points", queued.saturating_sub(removed))
+                .map_err(db_err)?;
+        }
+        txn.commit().map_err(db_err)?;
+        Ok(removed)
+    }
+
+    /// Dead letters, oldest first, at most `limit`.
+    pub fn dead_letters(&self, limit: usize) -> Result<Vec<(u64, DeadLetter)>, StoreError> {
+        let txn = self.db.begin_read().map_err(db_err)?;
+        let table = txn.open_table(DEAD).map_err(db_err)?;
+        let mut out = Vec::new();
+        for row in table.iter().map_err(db_err)?.take(limit) {
+            let (k, v) = row.map_err(db_err)?;
+            out.push((
+                k.value(),
+                postcard::from_bytes(v.value()).map_err(|e| corrupt(&e))?,
+            ));
+        }
+        Ok(out)
+    }
+
+    pub fn dead_letter_count(&self) -> Result<u64, StoreError> {
+        let txn = self.db.begin_read().map_err(db_err)?;
+        txn.open_table(DEAD).map_err(db_err)?.len().map_err(db_err)
+    }
+
+    /// Replace dead letter `id` (a failed replay keeps it with the new answer) or remove
+    /// it (`None`: replayed).
+    pub fn update_dead(&self, id: u64, letter: Option<&DeadLetter>) -> Result<(), StoreError> {
+        let txn = self.db.begin_write().map_err(db_err)?;
+        {
+            let mut table = txn.open_table(DEAD).map_err(db_err)?;
+            match letter {
+                Some(d) => {
+                    let value = postcard::to_allocvec(d).expect("serialisable");
+                    table.insert(id, value.as_slice()).map_err(db_err)?;
+                }
+                None => {
+                    table.remove(id).map_err(db_err)?;
+                }
+            }
+        }
+        txn.commit().map_err(db_err)
+    }
+}
+
+fn matches(have: &BTreeMap<String, String>, want: &[(String, String)]) -> bool {
+    want.iter().all(|(k, v)| match have.get(k) {
+        Some(h) => h == v,
+        None => v.is_empty(),
+    })
+}
+
+fn decode_entry(bytes: &[u8]) -> Result<Entry, StoreError> {
+    postcard::from_bytes(bytes).map_err(|e| corrupt(&e))
+}
+
+fn decode_latest(bytes: &[u8]) -> Result<(u64, Point), StoreError> {
+    postcard::from_bytes(bytes).map_err(|e| corrupt(&e))
+}
