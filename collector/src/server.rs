@@ -414,7 +414,14 @@ pub async fn serve(
     retention
         .await
         .context("retention or write-queue task panicked")?;
-    close_tsdb(stores.embedded).await;
+    // The last holder of the backend goes first, so the embedded store can be closed.
+    let Stores {
+        embedded,
+        tsdb: shared,
+        ..
+    } = stores;
+    drop(shared);
+    close_tsdb(embedded).await;
     tracing::info!("ingest queue drained, stores closed; bye");
     Ok(())
 }

@@ -114,6 +114,11 @@ impl Collector {
         wait_timeout(&mut child, Duration::from_secs(60)).expect("collector did not stop")
     }
 
+    /// The running `serve` process's id.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
     /// SIGKILL: no graceful anything.
     pub fn kill(&mut self) {
         if let Some(mut child) = self.child.take() {
