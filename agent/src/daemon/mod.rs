@@ -157,6 +157,9 @@ pub fn run(cfg: &Config, src: &dyn Source) -> Result<(), RunError> {
         };
         if let Err(e) = step {
             queue = recover(queue, cfg, &e);
+            if e.is_disk_full() {
+                make_room(&mut queue);
+            }
             if unstored > 0 && queue.count_unstored(unstored) {
                 unstored = 0;
             }
@@ -184,6 +187,26 @@ fn retime(
         );
     }
     Ok(())
+}
+
+/// The disk holding the queue is full before the queue reached its byte bound: drop the
+/// oldest quarter of it (counted) and keep the queue at most that size from now on (until
+/// the daemon restarts), so a full disk costs the oldest samples, not the new ones. The
+/// sample whose write hit the full disk is lost, and counted.
+fn make_room(queue: &mut Queue) {
+    queue.lower_max_bytes(queue.status().bytes * 3 / 4);
+    match queue.drop_oldest_share(25) {
+        Ok(n) => log(
+            "warn",
+            "queue disk full: dropped the oldest samples to make room",
+            &[("dropped", n.to_string())],
+        ),
+        Err(e) => log(
+            "error",
+            "queue disk full and no room could be made",
+            &[("error", e.to_string())],
+        ),
+    }
 }
 
 /// After a storage error: log it, close the queue and reopen it (redb rolls back to the

@@ -34,6 +34,14 @@
 //! some, which samples are too old or do not fit; they are deleted oldest first and added
 //! to the persisted `dropped` counter that every sample reports.
 //!
+//! A disk that fills before the byte bound is reached (ENOSPC, [`QueueError::is_disk_full`])
+//! is handled by the daemon: it reopens the queue, drops the oldest quarter
+//! ([`Queue::drop_oldest_share`], counted) and lowers the byte bound of the open handle to
+//! three quarters of what the disk held ([`Queue::lower_max_bytes`]), so later samples
+//! evict the oldest instead of failing. Deleting works on a full disk (redb reuses the
+//! pages a commit frees); `tests/tests/reliability_disk_full.rs` checks it on a real
+//! full tmpfs.
+//!
 //! # Errors
 //!
 //! After any storage error the handle refuses further work ([`QueueError::Poisoned`]):
@@ -44,7 +52,7 @@ pub mod bounds;
 mod store;
 
 pub use bounds::Limits;
-pub use store::{Queue, Status};
+pub use store::{Enqueued, Queue, Status};
 
 /// Why the queue could not do what was asked.
 #[derive(Debug, thiserror::Error)]
@@ -61,6 +69,21 @@ pub enum QueueError {
     Corrupt { seq: u64, reason: String },
     #[error("the queue hit a storage error earlier and must be reopened")]
     Poisoned,
+}
+
+impl QueueError {
+    /// Whether the storage ran out of space (ENOSPC): room can be made by dropping samples.
+    pub fn is_disk_full(&self) -> bool {
+        let io = match self {
+            QueueError::Storage(redb::Error::Io(e))
+            | QueueError::Open {
+                source: redb::Error::Io(e),
+                ..
+            } => e,
+            _ => return false,
+        };
+        io.kind() == std::io::ErrorKind::StorageFull || io.raw_os_error() == Some(28)
+    }
 }
 
 /// Converts any redb error type into [`QueueError::Storage`].

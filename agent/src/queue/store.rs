@@ -235,6 +235,40 @@ impl Queue {
         Ok(moved.len())
     }
 
+    /// Lowers the byte bound for this handle (a full disk showed the configured one does
+    /// not fit); later enqueues evict the oldest samples to stay under it.
+    pub fn lower_max_bytes(&mut self, max_bytes: u64) {
+        self.limits.max_bytes = self.limits.max_bytes.min(max_bytes);
+    }
+
+    /// Drops the oldest samples holding at least `percent` % of the queued bytes (at least
+    /// one sample), counted as dropped: how the daemon makes room when the disk is full
+    /// before the byte bound is reached. Returns how many were dropped.
+    pub fn drop_oldest_share(&mut self, percent: u64) -> Result<usize, QueueError> {
+        self.check()?;
+        let target = (self.bytes * percent / 100).max(1);
+        let mut gone = Vec::new();
+        let mut freed = 0;
+        for m in self.index.values() {
+            if freed >= target {
+                break;
+            }
+            gone.push(m.seq);
+            freed += m.len;
+        }
+        let mut next = self.state.clone();
+        next.dropped += gone.len() as u64;
+        self.commit(&next, |t| {
+            for s in &gone {
+                t.remove(s)?;
+            }
+            Ok(())
+        })?;
+        self.forget(&gone);
+        self.state = next;
+        Ok(gone.len())
+    }
+
     /// Adds samples that were collected but could not be stored at all to the dropped
     /// count (persisted with the next write). False when the handle is unusable.
     pub fn count_unstored(&mut self, n: u64) -> bool {

@@ -78,6 +78,45 @@ pub fn check_exactly_once_min(c: &Collector, agents: &[(&str, &Path)], min: u64)
     }
 }
 
+/// After the collector stopped, for an agent that dropped `dropped` samples (full queue):
+/// no sample is stored twice, the ledger's gaps are at most what was dropped, and every
+/// stored sample is in the store once (see [`check_store`]).
+pub fn check_exactly_once_dropping(c: &Collector, agents: &[(&str, &Path)], dropped: u64) {
+    let ledger = Ledger::open(&c.data_dir().join("ingest.redb")).unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let store = rt.block_on(async {
+        EmbeddedStore::open(
+            c.data_dir().join("timeseries.redb"),
+            EmbeddedConfig::default(),
+            std::sync::Arc::new(SystemClock),
+        )
+        .unwrap()
+    });
+    for (id, dir) in agents {
+        let (next_seq, unacked, queue_dropped) = agent_queue(dir);
+        assert!(queue_dropped >= dropped.min(1), "the queue counted no drop");
+        let state = ledger.device(id.parse().unwrap()).unwrap().unwrap();
+        let settled = state.seen.floor()
+            + state
+                .seen
+                .ranges()
+                .iter()
+                .map(|(a, b)| b - a + 1)
+                .sum::<u64>();
+        assert!(
+            state.seen.lost() <= queue_dropped,
+            "{} sequence numbers missing, {queue_dropped} dropped",
+            state.seen.lost()
+        );
+        assert!(settled + queue_dropped + unacked.len() as u64 >= next_seq - 1);
+        assert!(settled < next_seq);
+        rt.block_on(check_store(&store, id, settled));
+    }
+}
+
 /// One point per stored sample (distinct collection times), and traffic deltas that add
 /// up to the last counters: a sample derived twice against the wrong base would break it.
 pub async fn check_store(store: &EmbeddedStore, id: &str, settled: u64) {
