@@ -3,6 +3,8 @@
 //! serves a normal device as soon as the flood stops, and every sample it answered 200 is
 //! stored (after a graceful stop, which drains the queue). Prints the figures.
 
+#![allow(clippy::cast_precision_loss)] // rates printed for the log
+
 use edgemon_collector::tsdb::embedded::{EmbeddedConfig, EmbeddedStore, SystemClock};
 use edgemon_collector::tsdb::{Agg, FieldValue, Query, Retention, TagFilter, TimeSeries};
 use edgemon_tests::collector::{Collector, fields};
@@ -42,25 +44,13 @@ fn peak_rss_kib(pid: u32) -> u64 {
         .unwrap_or(0)
 }
 
-#[test]
-fn a_flood_gets_429_bounded_memory_and_loses_nothing_acknowledged() {
-    let mut c = Collector::new();
-    c.cli(&["org", "add", "Acme", "--slug", "acme"]);
-    let devices: Vec<(String, String)> = (0..DEVICES)
-        .map(|i| {
-            let d = fields(&c.cli(&["device", "add", "--org", "acme", "--name", &format!("f{i}")]));
-            (d["id"].clone(), d["key"].clone())
-        })
-        .collect();
-    // One fsync per sample: a storage capacity far below what the HTTP side can answer.
-    c.env("EDGEMON__INGEST__QUEUE_CAPACITY", "256")
-        .env("EDGEMON__INGEST__BATCH_MAX", "1")
-        .env("EDGEMON__INGEST__RETRY_AFTER_S", "1")
-        .env("EDGEMON__LOG__LEVEL", "warn");
-    let addr = c.start();
-    let pid = c.pid().unwrap();
-    let rss_before = peak_rss_kib(pid);
-
+/// `THREADS` clients posting as fast as they can for `length`: the counts of 200, 429 and
+/// anything else, the 200s per device, and the seconds it took.
+fn flood(
+    addr: std::net::SocketAddr,
+    devices: &[(String, String)],
+    length: Duration,
+) -> ([u64; 3], Vec<Arc<AtomicU64>>, f64) {
     let stop = Arc::new(AtomicBool::new(false));
     let (ok, refused, other) = (
         Arc::new(AtomicU64::new(0)),
@@ -105,18 +95,38 @@ fn a_flood_gets_429_bounded_memory_and_loses_nothing_acknowledged() {
             })
         })
         .collect();
-    std::thread::sleep(Duration::from_secs(10));
+    std::thread::sleep(length);
     stop.store(true, Ordering::Relaxed);
     for t in threads {
         t.join().unwrap();
     }
     let secs = started.elapsed().as_secs_f64();
+    let counts = [&ok, &refused, &other].map(|c| c.load(Ordering::Relaxed));
+    (counts, acked, secs)
+}
+
+#[test]
+fn a_flood_gets_429_bounded_memory_and_loses_nothing_acknowledged() {
+    let mut c = Collector::new();
+    c.cli(&["org", "add", "Acme", "--slug", "acme"]);
+    let devices: Vec<(String, String)> = (0..DEVICES)
+        .map(|i| {
+            let d = fields(&c.cli(&["device", "add", "--org", "acme", "--name", &format!("f{i}")]));
+            (d["id"].clone(), d["key"].clone())
+        })
+        .collect();
+    // One fsync per sample: a storage capacity far below what the HTTP side can answer.
+    c.env("EDGEMON__INGEST__QUEUE_CAPACITY", "256")
+        .env("EDGEMON__INGEST__BATCH_MAX", "1")
+        .env("EDGEMON__INGEST__RETRY_AFTER_S", "1")
+        .env("EDGEMON__LOG__LEVEL", "warn");
+    let addr = c.start();
+    let pid = c.pid().unwrap();
+    let rss_before = peak_rss_kib(pid);
+
+    let (counts, acked, secs) = flood(addr, &devices, Duration::from_secs(10));
+    let [ok, refused, other] = counts;
     let rss_flood = peak_rss_kib(pid);
-    let (ok, refused, other) = (
-        ok.load(Ordering::Relaxed),
-        refused.load(Ordering::Relaxed),
-        other.load(Ordering::Relaxed),
-    );
     eprintln!(
         "flood: {:.0} requests/s offered, {:.0}/s accepted ({:.1}x), {refused} refused with \
          429, {other} other; collector peak RSS {} MiB before, {} MiB after the flood",
@@ -160,6 +170,18 @@ fn a_flood_gets_429_bounded_memory_and_loses_nothing_acknowledged() {
     assert!(c.stop().success());
 
     // Everything answered 200 is stored: one CPU point per sample.
+    for ((id, _), n) in devices.iter().zip(&acked) {
+        assert_eq!(
+            stored_cpu_points(&c, id),
+            n.load(Ordering::Relaxed),
+            "device {id}"
+        );
+    }
+}
+
+/// CPU points stored for device `id` (one per sample), read from the stopped collector's
+/// embedded store.
+fn stored_cpu_points(c: &Collector, id: &str) -> u64 {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -171,29 +193,26 @@ fn a_flood_gets_429_bounded_memory_and_loses_nothing_acknowledged() {
             Arc::new(SystemClock),
         )
         .unwrap();
-        for ((id, _), n) in devices.iter().zip(&acked) {
-            let series = store
-                .query(Query {
-                    retention: Retention::Default,
-                    measurement: "cpu".into(),
-                    filters: vec![TagFilter {
-                        key: "object_id".into(),
-                        value: id.clone(),
-                    }],
-                    fields: vec![("cpu_usage".into(), Agg::Count)],
-                    start_us: 0,
-                    end_us: i64::MAX / 2,
-                    bucket_us: None,
-                    bucket_offset_us: 0,
-                    group_by_tags: vec![],
-                })
-                .await
-                .unwrap();
-            let stored = match series.first().and_then(|s| s.rows[0].values[0].clone()) {
-                Some(FieldValue::Int(k)) => u64::try_from(k).unwrap(),
-                _ => 0,
-            };
-            assert_eq!(stored, n.load(Ordering::Relaxed), "device {id}");
+        let series = store
+            .query(Query {
+                retention: Retention::Default,
+                measurement: "cpu".into(),
+                filters: vec![TagFilter {
+                    key: "object_id".into(),
+                    value: id.to_owned(),
+                }],
+                fields: vec![("cpu_usage".into(), Agg::Count)],
+                start_us: 0,
+                end_us: i64::MAX / 2,
+                bucket_us: None,
+                bucket_offset_us: 0,
+                group_by_tags: vec![],
+            })
+            .await
+            .unwrap();
+        match series.first().and_then(|s| s.rows[0].values[0].clone()) {
+            Some(FieldValue::Int(k)) => u64::try_from(k).unwrap(),
+            _ => 0,
         }
-    });
+    })
 }

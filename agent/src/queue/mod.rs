@@ -74,13 +74,13 @@ pub enum QueueError {
 impl QueueError {
     /// Whether the storage ran out of space (ENOSPC): room can be made by dropping samples.
     pub fn is_disk_full(&self) -> bool {
-        let io = match self {
-            QueueError::Storage(redb::Error::Io(e))
-            | QueueError::Open {
-                source: redb::Error::Io(e),
-                ..
-            } => e,
-            _ => return false,
+        let (QueueError::Storage(redb::Error::Io(io))
+        | QueueError::Open {
+            source: redb::Error::Io(io),
+            ..
+        }) = self
+        else {
+            return false;
         };
         io.kind() == std::io::ErrorKind::StorageFull || io.raw_os_error() == Some(28)
     }
