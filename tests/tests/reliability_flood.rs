@@ -170,18 +170,18 @@ fn a_flood_gets_429_bounded_memory_and_loses_nothing_acknowledged() {
     assert!(c.stop().success());
 
     // Everything answered 200 is stored: one CPU point per sample.
-    for ((id, _), n) in devices.iter().zip(&acked) {
-        assert_eq!(
-            stored_cpu_points(&c, id),
-            n.load(Ordering::Relaxed),
-            "device {id}"
-        );
-    }
+    let ids: Vec<&str> = devices.iter().map(|(id, _)| id.as_str()).collect();
+    let acked: Vec<u64> = acked.iter().map(|n| n.load(Ordering::Relaxed)).collect();
+    assert_eq!(
+        stored_cpu_points(&c, &ids),
+        acked,
+        "CPU points stored vs samples answered 200, per device"
+    );
 }
 
-/// CPU points stored for device `id` (one per sample), read from the stopped collector's
-/// embedded store.
-fn stored_cpu_points(c: &Collector, id: &str) -> u64 {
+/// CPU points stored for each device of `ids` (one per sample), read from the stopped
+/// collector's embedded store.
+fn stored_cpu_points(c: &Collector, ids: &[&str]) -> Vec<u64> {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -193,26 +193,32 @@ fn stored_cpu_points(c: &Collector, id: &str) -> u64 {
             Arc::new(SystemClock),
         )
         .unwrap();
-        let series = store
-            .query(Query {
-                retention: Retention::Default,
-                measurement: "cpu".into(),
-                filters: vec![TagFilter {
-                    key: "object_id".into(),
-                    value: id.to_owned(),
-                }],
-                fields: vec![("cpu_usage".into(), Agg::Count)],
-                start_us: 0,
-                end_us: i64::MAX / 2,
-                bucket_us: None,
-                bucket_offset_us: 0,
-                group_by_tags: vec![],
-            })
-            .await
-            .unwrap();
-        match series.first().and_then(|s| s.rows[0].values[0].clone()) {
-            Some(FieldValue::Int(k)) => u64::try_from(k).unwrap(),
-            _ => 0,
+        let mut counts = Vec::new();
+        for id in ids {
+            let series = store
+                .query(Query {
+                    retention: Retention::Default,
+                    measurement: "cpu".into(),
+                    filters: vec![TagFilter {
+                        key: "object_id".into(),
+                        value: (*id).to_owned(),
+                    }],
+                    fields: vec![("cpu_usage".into(), Agg::Count)],
+                    start_us: 0,
+                    end_us: i64::MAX / 2,
+                    bucket_us: None,
+                    bucket_offset_us: 0,
+                    group_by_tags: vec![],
+                })
+                .await
+                .unwrap();
+            counts.push(
+                match series.first().and_then(|s| s.rows[0].values[0].clone()) {
+                    Some(FieldValue::Int(k)) => u64::try_from(k).unwrap(),
+                    _ => 0,
+                },
+            );
         }
+        counts
     })
 }
