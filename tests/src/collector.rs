@@ -14,6 +14,7 @@ pub struct Collector {
     pub addr: Option<SocketAddr>,
     child: Option<Child>,
     extra_env: Vec<(String, String)>,
+    log: Option<PathBuf>,
 }
 
 /// `key: value` lines of the CLI's output.
@@ -32,7 +33,14 @@ impl Collector {
             addr: None,
             child: None,
             extra_env: Vec::new(),
+            log: None,
         }
+    }
+
+    /// Append `serve`'s log (stderr) to `path` instead of the test's stderr.
+    pub fn log_to(&mut self, path: &Path) -> &mut Self {
+        self.log = Some(path.to_owned());
+        self
     }
 
     /// Add an `EDGEMON__…` override for `serve`.
@@ -85,7 +93,16 @@ impl Collector {
         c.arg("serve")
             .env("EDGEMON__HTTP__LISTEN", "127.0.0.1:0")
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit());
+            .stderr(match &self.log {
+                Some(p) => Stdio::from(
+                    std::fs::OpenOptions::new()
+                        .create(true)
+                        .append(true)
+                        .open(p)
+                        .expect("collector log file"),
+                ),
+                None => Stdio::inherit(),
+            });
         for (k, v) in &self.extra_env {
             c.env(k, v);
         }
