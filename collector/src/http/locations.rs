@@ -29,7 +29,7 @@ pub fn location_id(l: &Location) -> Uuid {
 
 /// The visible devices that have a location, grouped by location id.
 #[allow(clippy::result_large_err)] // the error is the reply itself, built once
-fn located(
+pub(super) fn located(
     state: &AppState,
     token: &Token,
     org_filter: Option<Uuid>,
@@ -50,7 +50,7 @@ fn located(
 }
 
 #[allow(clippy::result_large_err)] // the error is the reply itself, built once
-fn org_filter(
+pub(super) fn org_filter(
     state: &AppState,
     params: &HashMap<String, String>,
 ) -> Result<Option<Uuid>, Response> {

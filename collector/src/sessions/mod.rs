@@ -104,6 +104,39 @@ pub struct Filter {
     pub device: Option<Uuid>,
     /// `Some(true)`: only open sessions; `Some(false)`: only closed ones.
     pub open: Option<bool>,
+    /// Bounds on the start time (the reference's `start_time`, `__gt`, `__gte`, …).
+    pub start: TimeRange,
+    /// Bounds on the stop time; an open session matches only when no bound is set.
+    pub stop: TimeRange,
+}
+
+/// Bounds on a time (microseconds since the epoch), as Django's lookups: every bound that
+/// is set must hold; a missing time (an open session's stop) matches no bound.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TimeRange {
+    pub exact: Option<i64>,
+    pub gt: Option<i64>,
+    pub gte: Option<i64>,
+    pub lt: Option<i64>,
+    pub lte: Option<i64>,
+}
+
+impl TimeRange {
+    pub fn is_unbounded(&self) -> bool {
+        *self == TimeRange::default()
+    }
+
+    /// Does `t` satisfy every bound?
+    pub fn contains(&self, t: Option<i64>) -> bool {
+        let Some(t) = t else {
+            return self.is_unbounded();
+        };
+        self.exact.is_none_or(|b| t == b)
+            && self.gt.is_none_or(|b| t > b)
+            && self.gte.is_none_or(|b| t >= b)
+            && self.lt.is_none_or(|b| t < b)
+            && self.lte.is_none_or(|b| t <= b)
+    }
 }
 
 pub struct SessionStore {
@@ -261,7 +294,9 @@ impl SessionStore {
             let s: Session = decode(bytes.value())?;
             let wanted = filter.device.is_none_or(|d| d == s.device)
                 && filter.orgs.as_ref().is_none_or(|o| o.contains(&s.org))
-                && filter.open.is_none_or(|open| open == s.stop_us.is_none());
+                && filter.open.is_none_or(|open| open == s.stop_us.is_none())
+                && filter.start.contains(Some(s.start_us))
+                && filter.stop.contains(s.stop_us);
             if !wanted {
                 continue;
             }
