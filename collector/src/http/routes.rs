@@ -62,7 +62,7 @@ const UNAUTHORIZED: Reply = reply(
 const NOT_FOUND: Reply = reply(
     404,
     "No such object, or one of another organization.",
-    Body::Json("Detail"),
+    Body::NotFound,
 );
 const BAD_FILTER: Reply = reply(
     400,
@@ -114,7 +114,7 @@ pub const ROUTES: &[Route] = &[
             reply(200, "Stored.", Body::Empty),
             reply(400, "Invalid body or `time`.", Body::Json("SchemaError")),
             reply(403, "Wrong key.", Body::Json("Detail")),
-            reply(404, "Unknown or deactivated device.", Body::Json("Detail")),
+            reply(404, "Unknown or deactivated device.", Body::NotFound),
             reply(415, "Not JSON.", Body::Json("Detail")),
             reply(429, "Saturated; see `Retry-After`.", Body::Json("Detail")),
         ]],
@@ -145,7 +145,7 @@ pub const ROUTES: &[Route] = &[
                 reply(
                     200,
                     "The device and its charts.",
-                    Body::Json("DeviceCharts"),
+                    Body::JsonOrCsv("DeviceCharts"),
                 ),
                 CHART_ERRORS,
                 reply(403, "Wrong device key.", Body::Json("Detail")),
@@ -351,7 +351,7 @@ pub const ROUTES: &[Route] = &[
         body: None,
         replies: &[
             &[
-                reply(200, "The charts.", Body::Json("Dashboard")),
+                reply(200, "The charts.", Body::JsonOrCsv("Dashboard")),
                 CHART_ERRORS,
                 reply(
                     403,
@@ -430,7 +430,7 @@ pub const ROUTES: &[Route] = &[
                 reply(
                     400,
                     "Invalid fields; the body names them.",
-                    Body::Json("FieldErrors"),
+                    Body::JsonOrDetail("FieldErrors"),
                 ),
             ],
             WRITE,
@@ -467,7 +467,7 @@ pub const ROUTES: &[Route] = &[
                 reply(
                     400,
                     "Invalid fields; the body names them.",
-                    Body::Json("FieldErrors"),
+                    Body::JsonOrDetail("FieldErrors"),
                 ),
             ],
             WRITE,
@@ -554,6 +554,7 @@ pub const ROUTES: &[Route] = &[
             reply(200, "Already registered: `uuid:`/`key:` lines.", Body::Text),
             reply(400, "Missing or invalid field: `error: …`.", Body::Text),
             reply(403, "Wrong secret: `error: …`.", Body::Text),
+            reply(415, "Not a form.", Body::Text),
         ]],
         mount: |m| on(m, register::register),
     },
@@ -571,6 +572,7 @@ pub const ROUTES: &[Route] = &[
             reply(200, "Already registered.", Body::Text),
             reply(400, "Missing or invalid field.", Body::Text),
             reply(403, "Wrong secret.", Body::Text),
+            reply(415, "Not a form.", Body::Text),
         ]],
         mount: |m| on(m, register::register),
     },

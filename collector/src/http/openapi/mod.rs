@@ -139,7 +139,13 @@ pub enum Body {
     Form(&'static str),
     /// A native batch: postcard or JSON of the named schema.
     Batch(&'static str),
-    Csv,
+    /// JSON `Detail`, or Django's HTML page for a URL that matches no route (e.g. a `pk`
+    /// that is not a UUID).
+    NotFound,
+    /// JSON of the named schema, or `Detail` (DRF's `JSON parse error - …`).
+    JsonOrDetail(&'static str),
+    /// JSON of the named schema, or CSV (with `csv=`).
+    JsonOrCsv(&'static str),
     Text,
     Html,
     /// No body.
@@ -191,7 +197,16 @@ fn content(body: Body) -> Option<Value> {
             "application/json": {"schema": schema_ref(name)},
             "application/vnd.edgemon.batch+postcard": {"schema": {"type": "string", "format": "binary"}},
         }),
-        Body::Csv => json!({"text/csv": {"schema": {"type": "string"}}}),
+        Body::NotFound => json!({
+            "application/json": {"schema": schema_ref("Detail")},
+            "text/html": {"schema": {"type": "string"}},
+        }),
+        Body::JsonOrDetail(name) => json!({"application/json": {"schema": {
+            "anyOf": [schema_ref(name), schema_ref("Detail")]}}}),
+        Body::JsonOrCsv(name) => json!({
+            "application/json": {"schema": schema_ref(name)},
+            "text/csv": {"schema": {"type": "string"}},
+        }),
         Body::Text => json!({"text/plain": {"schema": {"type": "string"}}}),
         Body::Html => json!({"text/html": {"schema": {"type": "string"}}}),
         Body::Empty => return None,

@@ -147,6 +147,8 @@ pub fn components() -> Value {
         "monitoring_data".into(),
         json!({"type": ["object", "null"]}),
     );
+    props.remove("monitoring");
+    nearby["required"] = json!(["id", "name", "organization", "distance", "monitoring_status"]);
     json!({
         "Detail": {"type": "object", "required": ["detail"],
                    "properties": {"detail": {"type": "string"}},
