@@ -55,7 +55,8 @@ impl Page {
         }
         let mut body = Map::new();
         body.insert("count".into(), Value::from(count));
-        let next = (self.number.saturating_mul(self.size) < count).then(|| url(headers, uri, self.number + 1));
+        let next = (self.number.saturating_mul(self.size) < count)
+            .then(|| url(headers, uri, self.number + 1));
         let previous = (self.number > 1).then(|| url(headers, uri, self.number - 1));
         body.insert("next".into(), next.map_or(Value::Null, Value::from));
         body.insert("previous".into(), previous.map_or(Value::Null, Value::from));
@@ -119,8 +120,14 @@ mod tests {
         let uri: Uri = "/x/?page=1".parse().unwrap();
         let r = p.body(5, Vec::new(), &HeaderMap::new(), &uri).unwrap_err();
         assert_eq!(r.status(), StatusCode::NOT_FOUND);
-        let last = Page { number: usize::MAX, size: 100 };
-        assert!(last.body(5, vec![Value::Null], &HeaderMap::new(), &uri).is_ok());
+        let last = Page {
+            number: usize::MAX,
+            size: 100,
+        };
+        assert!(
+            last.body(5, vec![Value::Null], &HeaderMap::new(), &uri)
+                .is_ok()
+        );
     }
 
     #[test]

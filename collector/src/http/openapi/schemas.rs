@@ -148,7 +148,13 @@ pub fn components() -> Value {
         json!({"type": ["object", "null"]}),
     );
     props.remove("monitoring");
-    nearby["required"] = json!(["id", "name", "organization", "distance", "monitoring_status"]);
+    nearby["required"] = json!([
+        "id",
+        "name",
+        "organization",
+        "distance",
+        "monitoring_status"
+    ]);
     json!({
         "Detail": {"type": "object", "required": ["detail"],
                    "properties": {"detail": {"type": "string"}},
