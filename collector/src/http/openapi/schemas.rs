@@ -169,7 +169,8 @@ pub fn components() -> Value {
         "DeviceMonitoring": {"type": "object", "required": ["type"],
                              "properties": {"type": {"const": "DeviceMonitoring"}},
                              "description": "A NetJSON DeviceMonitoring sample, validated against the reference's schema."},
-        "NativeBatch": {"type": "object", "required": ["device", "samples"], "properties": {
+        "NativeBatch": {"type": "object", "required": ["version", "device", "samples"], "properties": {
+            "version": {"const": 1, "description": "The envelope version (1 on HTTP)."},
             "device": {"type": "string", "format": "uuid"},
             "samples": {"type": "array", "items": {"type": "object", "required": ["seq", "collected_at_us", "document"], "properties": {
                 "seq": {"type": "integer", "minimum": 1},
