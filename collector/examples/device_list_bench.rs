@@ -90,7 +90,12 @@ fn main() -> anyhow::Result<()> {
         stores.registry.create_device(NewDevice {
             org,
             name: format!("ap-{i:05}"),
-            mac: format!("02:00:00:{:02x}:{:02x}:{:02x}", i >> 16, (i >> 8) & 255, i & 255),
+            mac: format!(
+                "02:00:00:{:02x}:{:02x}:{:02x}",
+                i >> 16,
+                (i >> 8) & 255,
+                i & 255
+            ),
             ..NewDevice::default()
         })?;
     }

@@ -137,6 +137,7 @@ fn create(api: &Api, token: &str, body: &Value) -> Reply {
 }
 
 #[test]
+#[allow(clippy::too_many_lines)] // one scenario: the life of one device
 fn managers_create_change_and_delete_devices() {
     let mut api = start();
     let body = json!({"organization": "acme", "name": "ap-new", "mac_address": "02:00:00:00:00:01",
@@ -296,7 +297,7 @@ fn managers_create_change_and_delete_devices() {
 }
 
 #[test]
-fn locations_nearby_devices_and_session_time_filters() {
+fn locations_and_nearby_devices() {
     let api = start();
     let mut ids = Vec::new();
     for (name, lat, lng, org) in [
@@ -395,7 +396,21 @@ fn locations_nearby_devices_and_session_time_filters() {
         (r.status, r.json()["distance__lte"].is_array()),
         (400, true)
     );
+}
 
+#[test]
+fn wifi_sessions_filter_by_start_and_stop_time() {
+    let api = start();
+    let r = create(
+        &api,
+        &api.manager,
+        &json!({"organization": "acme", "name": "duomo"}),
+    );
+    assert_eq!(r.status, 201, "{}", r.text());
+    let (duomo, duomo_key) = (
+        r.json()["id"].as_str().unwrap().to_owned(),
+        r.json()["key"].as_str().unwrap().to_owned(),
+    );
     // WiFi sessions: one client of duomo opens a session now; time ranges around it.
     let r = request(
         api.addr,

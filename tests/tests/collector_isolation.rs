@@ -28,6 +28,8 @@ enum Caller {
     Superuser,
 }
 
+const JSON: &str = "application/json";
+
 const CALLERS: [Caller; 7] = [
     Caller::Nobody,
     Caller::BadToken,
@@ -145,12 +147,8 @@ struct World {
 }
 
 impl World {
-    fn bearer(&self, token: &str) -> String {
-        format!("Bearer {token}")
-    }
-
     fn call(&self, method: &str, path: &str, auth: Option<&str>, body: &[u8], ct: &str) -> Reply {
-        let auth = auth.map(|t| self.bearer(t));
+        let auth = auth.map(bearer);
         let mut headers = vec![("Content-Type", ct)];
         if let Some(a) = &auth {
             headers.push(("Authorization", a.as_str()));
@@ -194,6 +192,10 @@ impl World {
             .any(|n| n["id"] == self.notification_a);
         json!({"a1": a1, "devices": devices, "unread": unread})
     }
+}
+
+fn bearer(token: &str) -> String {
+    format!("Bearer {token}")
 }
 
 fn wait_for<T>(what: &str, mut f: impl FnMut() -> Option<T>) -> T {
@@ -274,10 +276,10 @@ fn setup(c: &mut Collector) -> World {
         notification_a: 0,
         markers: Vec::new(),
     };
-    w.org_a = w.superuser_get(&format!("/api/v1/controller/device/{}/", w.a1))["organization"]
+    w.superuser_get(&format!("/api/v1/controller/device/{}/", w.a1))["organization"]
         .as_str()
         .unwrap()
-        .to_owned();
+        .clone_into(&mut w.org_a);
     w.notification_a = wait_for("A's notification", || {
         w.superuser_get("/api/v1/notifications/notification/")["results"][0]["id"].as_u64()
     });
@@ -286,10 +288,10 @@ fn setup(c: &mut Collector) -> World {
             .as_str()
             .map(str::to_owned)
     });
-    w.location_a = w.superuser_get(&format!("/api/v1/controller/device/{}/", w.a1))["location_id"]
+    w.superuser_get(&format!("/api/v1/controller/device/{}/", w.a1))["location_id"]
         .as_str()
         .unwrap()
-        .to_owned();
+        .clone_into(&mut w.location_a);
     w.markers = vec![
         w.org_a.clone(),
         w.a1.clone(),
@@ -304,6 +306,7 @@ fn setup(c: &mut Collector) -> World {
 }
 
 /// The request an operation gets from a caller, aimed at A's objects.
+#[allow(clippy::too_many_lines)] // one arm per operation: a table
 fn send(w: &World, op: &str, who: Caller) -> Reply {
     let token = match who {
         Caller::Nobody => None,
@@ -390,62 +393,10 @@ fn send(w: &World, op: &str, who: Caller) -> Reply {
                 json_ct,
             )
         }
-        "delete_device" => {
-            // A fresh device of A for every attempt; it must survive a refused one.
-            let body = json!({"organization": w.org_a, "name": "alpha-doomed"});
-            let made = w.call(
-                "POST",
-                "/api/v1/controller/device/",
-                Some(&w.superuser),
-                body.to_string().as_bytes(),
-                json_ct,
-            );
-            assert_eq!(made.status, 201, "{}", made.text());
-            let id = made.json()["id"].as_str().unwrap().to_owned();
-            let url = format!("/api/v1/controller/device/{id}/");
-            let r = w.call("DELETE", &url, bearer_or_key, b"", json_ct);
-            let after = w.call("GET", &url, Some(&w.superuser), b"", json_ct).status;
-            assert_eq!(
-                after,
-                if r.status == 204 { 404 } else { 200 },
-                "{who:?} delete"
-            );
-            if after == 200 {
-                // Refused: clean up, so A's device count tells whether B created anything.
-                let gone = w.call("DELETE", &url, Some(&w.superuser), b"", json_ct);
-                assert_eq!(gone.status, 204);
-            }
-            r
-        }
+        "delete_device" => delete_fresh(w, bearer_or_key, who),
         "list_locations" => get("/api/v1/controller/location/"),
         "get_location" => get(&format!("/api/v1/controller/location/{}/", w.location_a)),
-        "native_ingest" => {
-            let now_us = i64::try_from(
-                std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .unwrap()
-                    .as_micros(),
-            )
-            .unwrap();
-            let doc: Value = serde_json::from_slice(&sample(20.0)).unwrap();
-            let seq = 1 + CALLERS.iter().position(|c| *c == who).unwrap();
-            let body = json!({"version": 1, "device": a1, "samples": [{"seq": seq, "collected_at_us": now_us, "document": doc}]});
-            let mut headers = vec![("Content-Type", json_ct)];
-            let auth = bearer.map(|t| w.bearer(t));
-            if let Some(a) = &auth {
-                headers.push(("Authorization", a.as_str()));
-            }
-            if who == Caller::KeyA {
-                headers.push(("X-Edgemon-Key", w.key_a1.as_str()));
-            }
-            request(
-                w.addr,
-                "POST",
-                "/api/v1/edgemon/ingest/",
-                &headers,
-                body.to_string().as_bytes(),
-            )
-        }
+        "native_ingest" => native(w, who, bearer),
         "register" | "register_legacy" => {
             let path = if op == "register" {
                 "/controller/device/register/"
@@ -467,6 +418,64 @@ fn send(w: &World, op: &str, who: Caller) -> Reply {
         "metrics" => get("/metrics"),
         other => panic!("no request for operation {other}: add it to the matrix"),
     }
+}
+
+/// A fresh device of A for every attempt; it must survive a refused one.
+fn delete_fresh(w: &World, auth: Option<&str>, who: Caller) -> Reply {
+    // A fresh device of A for every attempt; it must survive a refused one.
+    let body = json!({"organization": w.org_a, "name": "alpha-doomed"});
+    let made = w.call(
+        "POST",
+        "/api/v1/controller/device/",
+        Some(&w.superuser),
+        body.to_string().as_bytes(),
+        JSON,
+    );
+    assert_eq!(made.status, 201, "{}", made.text());
+    let id = made.json()["id"].as_str().unwrap().to_owned();
+    let url = format!("/api/v1/controller/device/{id}/");
+    let r = w.call("DELETE", &url, auth, b"", JSON);
+    let after = w.call("GET", &url, Some(&w.superuser), b"", JSON).status;
+    assert_eq!(
+        after,
+        if r.status == 204 { 404 } else { 200 },
+        "{who:?} delete"
+    );
+    if after == 200 {
+        // Refused: clean up, so A's device count tells whether B created anything.
+        let gone = w.call("DELETE", &url, Some(&w.superuser), b"", JSON);
+        assert_eq!(gone.status, 204);
+    }
+    r
+}
+
+/// A native batch for a1, with A's key in its header when the caller is `KeyA`.
+fn native(w: &World, who: Caller, auth: Option<&str>) -> Reply {
+    let now_us = i64::try_from(
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_micros(),
+    )
+    .unwrap();
+    let doc: Value = serde_json::from_slice(&sample(20.0)).unwrap();
+    let seq = 1 + CALLERS.iter().position(|c| *c == who).unwrap();
+    let body = json!({"version": 1, "device": w.a1, "samples": [{"seq": seq, "collected_at_us": now_us, "document": doc}]});
+    let mut headers = vec![("Content-Type", JSON)];
+    let header = auth.map(bearer);
+    if let Some(a) = &header {
+        headers.push(("Authorization", a.as_str()));
+    }
+    if who == Caller::KeyA {
+        headers.push(("X-Edgemon-Key", w.key_a1.as_str()));
+    }
+    request(
+        w.addr,
+        "POST",
+        "/api/v1/edgemon/ingest/",
+        &headers,
+        body.to_string().as_bytes(),
+    )
 }
 
 #[test]

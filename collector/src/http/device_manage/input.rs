@@ -32,8 +32,18 @@ pub struct Change {
     pub active: Option<bool>,
     pub model: Option<String>,
     pub os: Option<String>,
-    /// `Some(None)`: remove the location.
-    pub location: Option<Option<Location>>,
+    pub location: LocationChange,
+}
+
+/// What a PATCH does to the location.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub enum LocationChange {
+    /// Not sent (or invalid: the error is reported).
+    #[default]
+    Keep,
+    /// Sent as `null`.
+    Remove,
+    Set(Location),
 }
 
 struct Fields<'a> {
@@ -100,14 +110,16 @@ impl<'a> Fields<'a> {
         value.unwrap_or_default()
     }
 
-    fn location(&mut self) -> Option<Option<Location>> {
-        let value = self.object.get("location")?;
+    fn location(&mut self) -> LocationChange {
+        let Some(value) = self.object.get("location") else {
+            return LocationChange::Keep;
+        };
         if value.is_null() {
-            return Some(None);
+            return LocationChange::Remove;
         }
         let Some(obj) = value.as_object() else {
             self.fail("location", "Expected an object with lat, lng and address.");
-            return None;
+            return LocationChange::Keep;
         };
         let mut ok = true;
         let mut coord = |name: &str, limit: f64| match obj.get(name).and_then(Value::as_f64) {
@@ -157,7 +169,11 @@ impl<'a> Fields<'a> {
                 ok = false;
             }
         }
-        ok.then_some(Some(Location { lat, lng, address }))
+        if ok {
+            LocationChange::Set(Location { lat, lng, address })
+        } else {
+            LocationChange::Keep
+        }
     }
 
     fn finish<T>(self, value: T) -> Result<T, FieldErrors> {
@@ -192,7 +208,10 @@ pub fn create(body: &Value) -> Result<Create, FieldErrors> {
     }
     let model = f.string("model", 128, true).unwrap_or_default();
     let os = f.string("os", 128, true).unwrap_or_default();
-    let location = f.location().flatten();
+    let location = match f.location() {
+        LocationChange::Set(l) => Some(l),
+        LocationChange::Keep | LocationChange::Remove => None,
+    };
     f.finish(Create {
         organization,
         name,

@@ -19,7 +19,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use input::FieldErrors;
+use input::{FieldErrors, LocationChange};
 use serde_json::{Value, json};
 
 /// Measurements that checks write per device (`object_id` tag), besides the derived ones.
@@ -95,8 +95,9 @@ async fn managed(state: &AppState, device: &Device) -> Value {
 /// A registry refusal as the field it is about.
 fn refused(e: &RegistryError) -> Response {
     match e {
-        RegistryError::Conflict(m) if m.contains("MAC") => field_error("mac_address", m),
-        RegistryError::Invalid(m) if m.contains("MAC") => field_error("mac_address", m),
+        RegistryError::Conflict(m) | RegistryError::Invalid(m) if m.contains("MAC") => {
+            field_error("mac_address", m)
+        }
         RegistryError::Invalid(m) if m.contains("name") => field_error("name", m),
         RegistryError::NotFound { kind, .. } if *kind == "organization" => {
             field_error("organization", "Organization not found.")
@@ -194,8 +195,10 @@ pub async fn change(
     if let Some(os) = change.os {
         device.os = os;
     }
-    if let Some(location) = change.location {
-        device.location = location;
+    match change.location {
+        LocationChange::Keep => {}
+        LocationChange::Remove => device.location = None,
+        LocationChange::Set(l) => device.location = Some(l),
     }
     let registry = state.registry.clone();
     let stored = device.clone();

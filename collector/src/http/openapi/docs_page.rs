@@ -106,6 +106,9 @@ fn operation(out: &mut String, method: &str, path: &str, op: &Value) {
     out.push_str("</ul></div>");
 }
 
+/// An operation to show: method, path and the operation object.
+type Op = (String, String, Value);
+
 /// The page for `doc` (an OpenAPI document as [`super::document`] makes it).
 pub fn render(doc: &Value) -> String {
     let title = escape(doc["info"]["title"].as_str().unwrap_or("API"));
@@ -116,7 +119,7 @@ pub fn render(doc: &Value) -> String {
         escape(doc["info"]["description"].as_str().unwrap_or(""))
     );
     // Group operations by their first tag, keeping the document's order inside a tag.
-    let mut tags: Vec<(String, Vec<(String, String, Value)>)> = Vec::new();
+    let mut tags: Vec<(String, Vec<Op>)> = Vec::new();
     for (path, item) in doc["paths"].as_object().into_iter().flatten() {
         for (method, op) in item.as_object().into_iter().flatten() {
             let tag = op["tags"][0].as_str().unwrap_or("other").to_owned();

@@ -63,7 +63,7 @@ fn location_errors_name_the_coordinate() {
 fn a_null_location_removes_it_and_an_absent_one_keeps_it() {
     assert_eq!(
         change(&json!({"location": null})).unwrap().location,
-        Some(None)
+        LocationChange::Remove
     );
     assert_eq!(change(&json!({})).unwrap(), Change::default());
 }
@@ -95,7 +95,9 @@ proptest! {
         let valid = lat.abs() <= 90.0 && lng.abs() <= 180.0;
         prop_assert_eq!(got.is_ok(), valid);
         if let Ok(c) = got {
-            let l = c.location.flatten().unwrap();
+            let LocationChange::Set(l) = c.location else {
+                return Err(TestCaseError::fail("valid location not set"));
+            };
             prop_assert_eq!((l.lat, l.lng), (lat, lng));
         }
     }
