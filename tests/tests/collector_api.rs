@@ -461,6 +461,10 @@ fn wifi_sessions_filter_by_start_and_stop_time() {
         .json()["count"],
         0
     );
+    // Deleting the device deletes its sessions (the reference's cascade).
+    let url = format!("/api/v1/controller/device/{duomo}/");
+    assert_eq!(api.call("DELETE", &url, &api.manager, None).status, 204);
+    assert_eq!(sessions(""), 0);
 }
 
 /// The project's sample payload with one access point and one associated client.

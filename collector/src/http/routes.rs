@@ -479,7 +479,7 @@ pub const ROUTES: &[Route] = &[
         path: "/api/v1/controller/device/{pk}/",
         id: "delete_device",
         tag: "management",
-        summary: "Delete a device, its time series and its WiFi sessions' device link.",
+        summary: "Delete a device, its time series and its WiFi sessions.",
         auth: Auth::Manager,
         params: &[&[DEVICE_PK]],
         body: None,

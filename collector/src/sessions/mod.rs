@@ -242,6 +242,36 @@ impl SessionStore {
         tx.commit().map_err(storage)
     }
 
+    /// Removes every session of `device` (the reference's cascade when a device is
+    /// deleted), in one transaction; returns how many. A full scan: deletions are rare.
+    pub fn delete_device(&self, device: Uuid) -> Result<usize, SessionError> {
+        let tx = self.db.begin_write().map_err(storage)?;
+        let mut removed = 0;
+        {
+            let mut sessions = tx.open_table(SESSIONS).map_err(storage)?;
+            let mut open = tx.open_table(OPEN).map_err(storage)?;
+            let mut by_start = tx.open_table(BY_START).map_err(storage)?;
+            let mut doomed = Vec::new();
+            for row in sessions.iter().map_err(storage)? {
+                let (_, v) = row.map_err(storage)?;
+                let s: Session = decode(v.value())?;
+                if s.device == device {
+                    doomed.push((s.id, s.start_us));
+                }
+            }
+            let dev = device.as_bytes().as_slice();
+            for (id, start_us) in doomed {
+                let id = id.as_bytes().as_slice();
+                sessions.remove(id).map_err(storage)?;
+                open.remove((dev, id)).map_err(storage)?;
+                by_start.remove((start_us, id)).map_err(storage)?;
+                removed += 1;
+            }
+        }
+        tx.commit().map_err(storage)?;
+        Ok(removed)
+    }
+
     /// Applies one step's changes in one transaction; new sessions get random UUIDs.
     pub fn apply(
         &self,

@@ -237,3 +237,20 @@ fn page_filters_on_start_and_stop_time() {
     };
     assert_eq!(macs_of(stopped_by_30), ["m1"]);
 }
+
+#[test]
+fn deleting_a_device_removes_its_sessions_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SessionStore::open(&dir.path().join("s.redb")).unwrap();
+    let (gone, kept, org) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+    step(&store, gone, org, &snapshot(&["m1", "m2"], &[]), 10);
+    step(&store, gone, org, &snapshot(&["m2"], &[]), 20);
+    step(&store, kept, org, &snapshot(&["m3"], &[]), 15);
+    assert_eq!(store.delete_device(gone).unwrap(), 2);
+    let left = store.list(&Filter::default(), 0, 10).unwrap();
+    assert_eq!(left.iter().map(|s| s.device).collect::<Vec<_>>(), [kept]);
+    assert!(store.open_sessions(gone).unwrap().is_empty());
+    assert_eq!(store.open_sessions(kept).unwrap().len(), 1);
+    assert_eq!(store.page(&Filter::default(), 0, 10).unwrap().0, 1);
+    assert_eq!(store.delete_device(gone).unwrap(), 0);
+}

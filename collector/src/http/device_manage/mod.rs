@@ -245,6 +245,12 @@ pub async fn delete(
     if let Err(e) = state.tsdb.delete_series(DEVICE_DATA.into(), pk_tag).await {
         return unavailable("Time-series store", &e);
     }
+    let sessions = state.sessions.clone();
+    match tokio::task::spawn_blocking(move || sessions.delete_device(id)).await {
+        Ok(Ok(_)) => {}
+        Ok(Err(e)) => return unavailable("WiFi session store", &e),
+        Err(e) => return unavailable("WiFi session store", &e),
+    }
     tracing::info!(device = %id, name = %device.name, "device deleted over the API");
     (StatusCode::NO_CONTENT, "").into_response()
 }
