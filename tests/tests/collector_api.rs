@@ -331,6 +331,35 @@ fn locations_and_nearby_devices() {
         .map(|l| l["name"].as_str().unwrap())
         .collect();
     assert!(!names.contains(&"elsewhere"));
+    // Every location is outdoor and fixed: the reference's `type` and `is_mobile` filters.
+    for (query, count) in [
+        ("type=outdoor", 3),
+        ("type=indoor", 0),
+        ("is_mobile=false", 3),
+        ("is_mobile=true", 0),
+    ] {
+        let page = api.call(
+            "GET",
+            &format!("/api/v1/controller/location/?{query}"),
+            &api.viewer,
+            None,
+        );
+        assert_eq!(page.json()["count"], count, "{query}");
+        let geo = api.call(
+            "GET",
+            &format!("/api/v1/monitoring/geojson/?{query}"),
+            &api.viewer,
+            None,
+        );
+        assert_eq!(geo.json()["count"], count, "{query}");
+    }
+    let r = api.call(
+        "GET",
+        "/api/v1/monitoring/geojson/?type=attic",
+        &api.viewer,
+        None,
+    );
+    assert_eq!((r.status, r.json()["type"].is_array()), (400, true));
     let first = &list["results"][0];
     let one = api.call(
         "GET",

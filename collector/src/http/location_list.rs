@@ -4,7 +4,7 @@
 
 use super::AppState;
 use super::auth;
-use super::locations::{located, org_filter};
+use super::locations::{kind_filter, located, org_filter};
 use super::page::Page;
 use super::reply::detail;
 use crate::registry::Device;
@@ -48,9 +48,10 @@ pub async fn list(
         Ok(p) => p,
         Err(r) => return r,
     };
-    let groups = match located(&state, &token, org) {
-        Ok(g) => g,
-        Err(r) => return r,
+    let groups = match (kind_filter(&params), located(&state, &token, org)) {
+        (Ok(true), Ok(g)) => g,
+        (Ok(false), Ok(_)) => std::collections::BTreeMap::new(),
+        (Err(r), _) | (_, Err(r)) => return r,
     };
     let results = groups
         .iter()

@@ -29,6 +29,18 @@ const ORG_FILTERS: &[Param] = &[
         "Only the organization with this slug.",
     ),
 ];
+const LOCATION_KIND: &[Param] = &[
+    query(
+        "type",
+        Kind::Choice(&["outdoor", "indoor"]),
+        "Only locations of this type (all are outdoor).",
+    ),
+    query(
+        "is_mobile",
+        Kind::Bool,
+        "Only mobile (`true`) or fixed locations.",
+    ),
+];
 const HEALTH: Kind = Kind::Choice(&["unknown", "ok", "problem", "critical", "deactivated"]);
 const CHART_RANGE: &[Param] = &[
     query(
@@ -239,7 +251,7 @@ pub const ROUTES: &[Route] = &[
         tag: "map",
         summary: "Locations with devices, with per-health counts (GeoJSON).",
         auth: Auth::Token,
-        params: &[ORG_FILTERS],
+        params: &[ORG_FILTERS, LOCATION_KIND],
         body: None,
         replies: &[&[reply(200, "The locations.", Body::Json("GeoJson"))], LIST],
         mount: |m| on(m, locations::geojson),
@@ -491,9 +503,9 @@ pub const ROUTES: &[Route] = &[
         path: "/api/v1/controller/location/",
         id: "list_locations",
         tag: "management",
-        summary: "Locations (devices sharing coordinates and address), newest id order.",
+        summary: "Locations (devices sharing coordinates and address), in id order.",
         auth: Auth::Token,
-        params: &[ORG_FILTERS, PAGING],
+        params: &[ORG_FILTERS, LOCATION_KIND, PAGING],
         body: None,
         replies: &[
             &[reply(
