@@ -297,6 +297,7 @@ fn managers_create_change_and_delete_devices() {
 }
 
 #[test]
+#[allow(clippy::too_many_lines)] // one scenario: four located devices seen from each side
 fn locations_and_nearby_devices() {
     let api = start();
     let mut ids = Vec::new();
