@@ -35,6 +35,29 @@ pub struct Change {
     pub location: LocationChange,
 }
 
+impl Change {
+    /// Apply the change to a device record.
+    pub fn apply(self, device: &mut crate::registry::Device) {
+        if let Some(name) = self.name {
+            device.name = name;
+        }
+        if let Some(active) = self.active {
+            device.active = active;
+        }
+        if let Some(model) = self.model {
+            device.model = model;
+        }
+        if let Some(os) = self.os {
+            device.os = os;
+        }
+        match self.location {
+            LocationChange::Keep => {}
+            LocationChange::Remove => device.location = None,
+            LocationChange::Set(l) => device.location = Some(l),
+        }
+    }
+}
+
 /// What a PATCH does to the location.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub enum LocationChange {

@@ -19,7 +19,7 @@ use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use input::{FieldErrors, LocationChange};
+use input::FieldErrors;
 use serde_json::{Value, json};
 
 /// Measurements that checks write per device (`object_id` tag), besides the derived ones.
@@ -174,7 +174,7 @@ pub async fn change(
         Ok(t) => t,
         Err(r) => return r,
     };
-    let mut device = match visible_device(&state, &token, &pk) {
+    let device = match visible_device(&state, &token, &pk) {
         Ok(d) => d,
         Err(r) => return r,
     };
@@ -183,27 +183,13 @@ pub async fn change(
         Ok(Err(errors)) => return invalid(&errors),
         Err(r) => return r,
     };
-    if let Some(name) = change.name {
-        device.name = name;
-    }
-    if let Some(active) = change.active {
-        device.active = active;
-    }
-    if let Some(model) = change.model {
-        device.model = model;
-    }
-    if let Some(os) = change.os {
-        device.os = os;
-    }
-    match change.location {
-        LocationChange::Keep => {}
-        LocationChange::Remove => device.location = None,
-        LocationChange::Set(l) => device.location = Some(l),
-    }
     let registry = state.registry.clone();
-    let stored = device.clone();
-    match tokio::task::spawn_blocking(move || registry.update_device(&stored)).await {
-        Ok(Ok(())) => axum::Json(managed(&state, &device).await).into_response(),
+    let id = device.id;
+    // Read, change and write in one transaction: a sample's address update or a delete
+    // running at the same time is neither lost nor undone.
+    match tokio::task::spawn_blocking(move || registry.modify_device(id, |d| change.apply(d))).await
+    {
+        Ok(Ok(changed)) => axum::Json(managed(&state, &changed).await).into_response(),
         Ok(Err(e)) => refused(&e),
         Err(e) => unavailable("Registry", &e),
     }

@@ -86,6 +86,59 @@ fn a_body_that_is_not_an_object_is_a_non_field_error() {
     }
 }
 
+fn device() -> crate::registry::Device {
+    crate::registry::Device {
+        id: uuid::Uuid::nil(),
+        org: uuid::Uuid::nil(),
+        name: "old".into(),
+        mac: "02:00:00:00:00:01".into(),
+        key_hash: [0; 32],
+        model: "m".into(),
+        os: "o".into(),
+        system: "s".into(),
+        hardware_id: String::new(),
+        last_ip: Some("10.0.0.1".into()),
+        management_ip: None,
+        location: Some(Location {
+            lat: 1.0,
+            lng: 2.0,
+            address: "a".into(),
+        }),
+        active: true,
+        created_us: 7,
+    }
+}
+
+#[test]
+fn applying_a_change_touches_only_the_fields_sent() {
+    let mut d = device();
+    change(&json!({})).unwrap().apply(&mut d);
+    assert_eq!(d, device());
+    change(&json!({"name": "new", "is_active": false, "location": null}))
+        .unwrap()
+        .apply(&mut d);
+    let want = crate::registry::Device {
+        name: "new".into(),
+        active: false,
+        location: None,
+        ..device()
+    };
+    assert_eq!(d, want);
+    change(&json!({"location": {"lat": 3, "lng": 4}, "model": "x", "os": "y"}))
+        .unwrap()
+        .apply(&mut d);
+    assert_eq!((d.model.as_str(), d.os.as_str()), ("x", "y"));
+    assert_eq!(
+        d.location,
+        Some(Location {
+            lat: 3.0,
+            lng: 4.0,
+            address: String::new()
+        })
+    );
+    assert_eq!(d.last_ip.as_deref(), Some("10.0.0.1"));
+}
+
 proptest! {
     /// Whatever the coordinates, a location is accepted exactly when both are in range,
     /// and then kept unchanged.
