@@ -106,7 +106,7 @@ fn device_fields(device: &Device, caller: &Caller) -> Map<String, Value> {
 }
 
 #[allow(clippy::result_large_err)] // the error is the reply itself, built once
-async fn snapshot(state: &AppState, device: &Device) -> Result<Value, Response> {
+pub(super) async fn snapshot(state: &AppState, device: &Device) -> Result<Value, Response> {
     let point = state
         .tsdb
         .latest(

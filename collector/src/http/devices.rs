@@ -27,7 +27,7 @@ fn bad_filter(field: &str, message: &str) -> Response {
 }
 
 /// A device as the reference's list shows it (the key only as a hash: `null`).
-fn item(device: &Device, status: &str) -> Value {
+pub(super) fn item(device: &Device, status: &str) -> Value {
     json!({
         "id": device.id.to_string(),
         "name": device.name,

@@ -29,7 +29,7 @@ pub fn location_id(l: &Location) -> Uuid {
 
 /// The visible devices that have a location, grouped by location id.
 #[allow(clippy::result_large_err)] // the error is the reply itself, built once
-fn located(
+pub(super) fn located(
     state: &AppState,
     token: &Token,
     org_filter: Option<Uuid>,
@@ -50,7 +50,7 @@ fn located(
 }
 
 #[allow(clippy::result_large_err)] // the error is the reply itself, built once
-fn org_filter(
+pub(super) fn org_filter(
     state: &AppState,
     params: &HashMap<String, String>,
 ) -> Result<Option<Uuid>, Response> {
@@ -73,6 +73,30 @@ fn org_filter(
     Ok(None)
 }
 
+/// The `type` and `is_mobile` filters: whether the registry's locations (all outdoor and
+/// fixed) pass them, or the 400 naming the parameter.
+#[allow(clippy::result_large_err)] // the error is the reply itself, built once
+pub(super) fn kind_filter(params: &HashMap<String, String>) -> Result<bool, Response> {
+    let bad = |field: &str, v: &str| {
+        (
+            StatusCode::BAD_REQUEST,
+            axum::Json(json!({ field: [format!("Select a valid choice. {v} is not one of the available choices.")] })),
+        )
+            .into_response()
+    };
+    let type_ok = match params.get("type").map(String::as_str) {
+        None | Some("" | "outdoor") => true,
+        Some("indoor") => false,
+        Some(v) => return Err(bad("type", v)),
+    };
+    let mobile_ok = match params.get("is_mobile").map(String::as_str) {
+        None | Some("" | "false" | "False" | "0") => true,
+        Some("true" | "True" | "1") => false,
+        Some(v) => return Err(bad("is_mobile", v)),
+    };
+    Ok(type_ok && mobile_ok)
+}
+
 pub async fn geojson(
     State(state): State<AppState>,
     Query(params): Query<HashMap<String, String>>,
@@ -86,9 +110,10 @@ pub async fn geojson(
         Ok(o) => o,
         Err(r) => return r,
     };
-    let groups = match located(&state, &token, org) {
-        Ok(g) => g,
-        Err(r) => return r,
+    let groups = match (kind_filter(&params), located(&state, &token, org)) {
+        (Ok(true), Ok(g)) => g,
+        (Ok(false), Ok(_)) => BTreeMap::new(),
+        (Err(r), _) | (_, Err(r)) => return r,
     };
     let mut features = Vec::new();
     for (id, devices) in &groups {

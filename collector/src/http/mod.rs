@@ -6,17 +6,23 @@ mod auth;
 mod checks;
 mod dashboard;
 mod device_charts;
+mod device_manage;
 mod devices;
+mod docs;
 mod edit;
+mod location_list;
 mod locations;
 mod maintenance;
 mod metrics;
 mod native;
+mod nearby;
 mod notifications;
+pub mod openapi;
 mod openwisp;
 mod page;
 mod register;
 mod reply;
+pub mod routes;
 pub mod ui;
 mod wifi_sessions;
 
@@ -26,7 +32,6 @@ use crate::tsdb::TimeSeries;
 use crate::tsdb::embedded::EmbeddedStore;
 use axum::Router;
 use axum::extract::DefaultBodyLimit;
-use axum::routing::{get, post};
 use std::sync::Arc;
 
 /// What every handler can reach.
@@ -57,7 +62,7 @@ pub struct AppState {
 
 /// The dashboard and the settings it changes (alert settings, checks, maintenance).
 fn edit_routes() -> Router<AppState> {
-    use axum::routing::delete;
+    use axum::routing::{delete, get};
     Router::new()
         .route(
             "/api/v1/edgemon/device/{pk}/alert-settings/",
@@ -88,48 +93,26 @@ fn edit_routes() -> Router<AppState> {
         .route("/ui/{*path}", get(ui::file))
 }
 
-/// All routes.
+/// The header the fallback sets: the request matched no route of the table (tests tell it
+/// from a handler's own 404 by it).
+pub const UNROUTED_HEADER: &str = "x-edgemon-unrouted";
+
+/// All routes: the table in `routes`, which the OpenAPI document describes too.
 pub fn router(state: AppState, max_body_bytes: usize) -> Router {
-    Router::new()
-        .route(
-            "/api/v1/monitoring/device/{pk}/",
-            post(openwisp::post_metrics).get(device_charts::get_device),
-        )
-        .route("/api/v1/monitoring/wifi-session/", get(wifi_sessions::list))
-        .route(
-            "/api/v1/monitoring/wifi-session/{id}/",
-            get(wifi_sessions::show),
-        )
-        .route("/api/v1/monitoring/dashboard/", get(dashboard::general))
-        .route("/api/v1/monitoring/device/", get(devices::list))
-        .route("/api/v1/monitoring/geojson/", get(locations::geojson))
-        .route(
-            "/api/v1/monitoring/location/{id}/device/",
-            get(locations::devices),
-        )
-        .route(
-            "/api/v1/notifications/notification/",
-            get(notifications::list),
-        )
-        .route(
-            "/api/v1/notifications/notification/read/",
-            post(notifications::read_all),
-        )
-        .route(
-            "/api/v1/notifications/notification/{id}/",
-            axum::routing::patch(notifications::read_one),
-        )
-        .route(
-            "/api/v1/monitoring/device/{pk}/metric/",
-            get(devices::metrics),
-        )
-        .route("/api/v1/edgemon/ingest/", post(native::ingest))
-        .route("/controller/device/register/", post(register::register))
-        .route("/controller/register/", post(register::register))
+    let mut router = Router::new();
+    for r in routes::ROUTES {
+        router = router.route(r.path, (r.mount)(r.method.filter()));
+    }
+    router
         .merge(edit_routes())
-        .route("/healthz", get(|| async { "ok\n" }))
-        .route("/metrics", get(metrics::metrics))
-        .fallback(reply::not_found_html)
+        .fallback(unrouted)
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .with_state(state)
+}
+
+async fn unrouted() -> axum::response::Response {
+    let mut r = reply::not_found_html().await;
+    r.headers_mut()
+        .insert(UNROUTED_HEADER, axum::http::HeaderValue::from_static("1"));
+    r
 }

@@ -34,8 +34,10 @@ impl Page {
         })
     }
 
+    /// How many items come before this page (saturating: a page number too large for
+    /// memory is simply past the end).
     pub fn offset(self) -> usize {
-        (self.number - 1) * self.size
+        (self.number - 1).saturating_mul(self.size)
     }
 
     /// The answer for `results` out of `count` matches; a page past the end (other than
@@ -53,7 +55,8 @@ impl Page {
         }
         let mut body = Map::new();
         body.insert("count".into(), Value::from(count));
-        let next = (self.number * self.size < count).then(|| url(headers, uri, self.number + 1));
+        let next = (self.number.saturating_mul(self.size) < count)
+            .then(|| url(headers, uri, self.number + 1));
         let previous = (self.number > 1).then(|| url(headers, uri, self.number - 1));
         body.insert("next".into(), next.map_or(Value::Null, Value::from));
         body.insert("previous".into(), previous.map_or(Value::Null, Value::from));
@@ -84,4 +87,60 @@ fn url(headers: &HeaderMap, uri: &Uri, page: usize) -> String {
         format!("?{}", query.join("&"))
     };
     format!("http://{host}{}{q}", uri.path())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(kv: &[(&str, &str)]) -> HashMap<String, String> {
+        kv.iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_and_limits() {
+        let p = Page::from_params(&params(&[])).unwrap();
+        assert_eq!((p.number, p.size, p.offset()), (1, 10, 0));
+        let p = Page::from_params(&params(&[("page", "3"), ("page_size", "500")])).unwrap();
+        assert_eq!((p.size, p.offset()), (100, 200));
+        for bad in ["0", "-1", "x", ""] {
+            let r = Page::from_params(&params(&[("page", bad)])).unwrap_err();
+            assert_eq!(r.status(), StatusCode::NOT_FOUND, "{bad}");
+        }
+    }
+
+    /// Found by schemathesis: `page` near `usize::MAX` overflowed the offset (a panic in
+    /// debug builds). It is now a page past the end: DRF's 404.
+    #[test]
+    fn a_huge_page_number_is_past_the_end() {
+        let p = Page::from_params(&params(&[("page", &usize::MAX.to_string())])).unwrap();
+        assert_eq!(p.offset(), usize::MAX);
+        let uri: Uri = "/x/?page=1".parse().unwrap();
+        let r = p.body(5, Vec::new(), &HeaderMap::new(), &uri).unwrap_err();
+        assert_eq!(r.status(), StatusCode::NOT_FOUND);
+        let last = Page {
+            number: usize::MAX,
+            size: 100,
+        };
+        assert!(
+            last.body(5, vec![Value::Null], &HeaderMap::new(), &uri)
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn next_and_previous_links() {
+        let uri: Uri = "/api/x/?page_size=2&page=2&q=1".parse().unwrap();
+        let mut h = HeaderMap::new();
+        h.insert(header::HOST, "h:1".parse().unwrap());
+        let p = Page { number: 2, size: 2 };
+        let body = p.body(5, vec![Value::Null, Value::Null], &h, &uri).unwrap();
+        assert_eq!(body["next"], "http://h:1/api/x/?page_size=2&q=1&page=3");
+        assert_eq!(body["previous"], "http://h:1/api/x/?page_size=2&q=1");
+        let p = Page { number: 3, size: 2 };
+        let body = p.body(5, vec![Value::Null], &h, &uri).unwrap();
+        assert_eq!(body["next"], Value::Null);
+    }
 }

@@ -6,7 +6,7 @@ use super::auth::{self, unavailable};
 use super::page::Page;
 use super::reply::detail;
 use crate::registry::Token;
-use crate::sessions::{Filter, Session};
+use crate::sessions::{Filter, Session, TimeRange};
 use axum::extract::{Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
@@ -131,6 +131,48 @@ fn filter(token: &Token, params: &HashMap<String, String>) -> Result<Filter, Res
         orgs,
         device: uuid("device")?,
         open,
+        start: time_range(params, "start_time")?,
+        stop: time_range(params, "stop_time")?,
+    })
+}
+
+/// A date-time as Django's `DateTimeField` reads it: ISO 8601 with an offset, or without
+/// one (UTC), or a date alone (its midnight, UTC). Microseconds since the epoch.
+pub fn parse_time(value: &str) -> Option<i64> {
+    let value = value.trim();
+    if let Ok(t) = value.parse::<jiff::Timestamp>() {
+        return Some(t.as_microsecond());
+    }
+    let civil = value.parse::<jiff::civil::DateTime>().ok().or_else(|| {
+        value
+            .parse::<jiff::civil::Date>()
+            .ok()
+            .map(|d| d.to_datetime(jiff::civil::Time::midnight()))
+    })?;
+    civil
+        .to_zoned(jiff::tz::TimeZone::UTC)
+        .ok()
+        .map(|z| z.timestamp().as_microsecond())
+}
+
+/// The `<field>`, `<field>__gt`, `__gte`, `__lt`, `__lte` parameters.
+#[allow(clippy::result_large_err)] // the error is the reply itself, built once
+fn time_range(params: &HashMap<String, String>, field: &str) -> Result<TimeRange, Response> {
+    let bound = |suffix: &str| -> Result<Option<i64>, Response> {
+        let name = format!("{field}{suffix}");
+        match params.get(&name).map(String::as_str) {
+            None | Some("") => Ok(None),
+            Some(v) => parse_time(v)
+                .map(Some)
+                .ok_or_else(|| field_error(&name, &format!("“{v}” is not a valid date/time."))),
+        }
+    };
+    Ok(TimeRange {
+        exact: bound("")?,
+        gt: bound("__gt")?,
+        gte: bound("__gte")?,
+        lt: bound("__lt")?,
+        lte: bound("__lte")?,
     })
 }
 
@@ -187,5 +229,23 @@ pub async fn show(
             axum::Json(item(&state, &mut Names::default(), &s)).into_response()
         }
         Ok(_) => not_found(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_time;
+
+    #[test]
+    fn django_date_time_forms() {
+        let z = parse_time("2026-11-24T07:00:00Z").unwrap();
+        assert_eq!(parse_time("2026-11-24T09:00:00+02:00"), Some(z));
+        assert_eq!(parse_time("2026-11-24 07:00:00"), Some(z));
+        assert_eq!(parse_time("2026-11-24T07:00"), Some(z));
+        assert_eq!(parse_time("2026-11-24"), Some(z - 7 * 3_600_000_000));
+        assert_eq!(parse_time("2026-11-24T07:00:00.5Z"), Some(z + 500_000));
+        for bad in ["", "yesterday", "2026-13-01", "24-11-2026", "1e9"] {
+            assert_eq!(parse_time(bad), None, "{bad}");
+        }
     }
 }

@@ -310,6 +310,21 @@ impl Registry {
         self.store.put_device(device)
     }
 
+    /// Change a device in one transaction (see [`store::Store::modify_device`]); the id
+    /// cannot change. Returns the changed device.
+    pub fn modify_device(
+        &self,
+        id: Uuid,
+        change: impl FnOnce(&mut Device),
+    ) -> Result<Device, RegistryError> {
+        self.store
+            .modify_device(id, change)?
+            .ok_or_else(|| RegistryError::NotFound {
+                kind: "device",
+                id: id.to_string(),
+            })
+    }
+
     pub fn delete_device(&self, id: Uuid) -> Result<Device, RegistryError> {
         self.store
             .delete_device(id)?

@@ -157,30 +157,45 @@ impl Store {
             let mut devices = tx.open_table(DEVICES).map_err(storage)?;
             let mut keys = tx.open_table(DEVICE_KEYS).map_err(storage)?;
             let mut macs = tx.open_table(DEVICE_MACS).map_err(storage)?;
-            let id = device.id.as_bytes().as_slice();
             let old: Option<Device> = devices
-                .get(id)
+                .get(device.id.as_bytes().as_slice())
                 .map_err(storage)?
                 .map(|v| decode(v.value(), "device"))
                 .transpose()?;
-            if let Some(old) = old {
-                keys.remove(old.key_hash.as_slice()).map_err(storage)?;
-                if !old.mac.is_empty() {
-                    macs.remove(mac_key(old.org, &old.mac).as_slice())
-                        .map_err(storage)?;
-                }
-            }
-            devices
-                .insert(id, encode(device).as_slice())
-                .map_err(storage)?;
-            keys.insert(device.key_hash.as_slice(), id)
-                .map_err(storage)?;
-            if !device.mac.is_empty() {
-                macs.insert(mac_key(device.org, &device.mac).as_slice(), id)
-                    .map_err(storage)?;
-            }
+            write_device(&mut devices, &mut keys, &mut macs, old.as_ref(), device)?;
         }
         tx.commit().map_err(storage)
+    }
+
+    /// Read, change and write a device in one write transaction, so concurrent writers
+    /// (the API, registration, the alert service) never overwrite each other's fields and
+    /// a deleted device is not written back. `None` if there is no such device.
+    pub fn modify_device(
+        &self,
+        id: Uuid,
+        change: impl FnOnce(&mut Device),
+    ) -> Result<Option<Device>, RegistryError> {
+        let tx = self.db.begin_write().map_err(storage)?;
+        let new = {
+            let mut devices = tx.open_table(DEVICES).map_err(storage)?;
+            let mut keys = tx.open_table(DEVICE_KEYS).map_err(storage)?;
+            let mut macs = tx.open_table(DEVICE_MACS).map_err(storage)?;
+            let old: Option<Device> = devices
+                .get(id.as_bytes().as_slice())
+                .map_err(storage)?
+                .map(|v| decode(v.value(), "device"))
+                .transpose()?;
+            let Some(old) = old else {
+                return Ok(None);
+            };
+            let mut new = old.clone();
+            change(&mut new);
+            new.id = old.id;
+            write_device(&mut devices, &mut keys, &mut macs, Some(&old), &new)?;
+            new
+        };
+        tx.commit().map_err(storage)?;
+        Ok(Some(new))
     }
 
     pub fn delete_device(&self, id: Uuid) -> Result<Option<Device>, RegistryError> {
@@ -249,4 +264,33 @@ impl Store {
         tx.commit().map_err(storage)?;
         Ok(true)
     }
+}
+
+type Table<'t> = redb::Table<'t, &'static [u8], &'static [u8]>;
+
+/// Write `new` over `old` (if any) and move its key and MAC index entries.
+fn write_device(
+    devices: &mut Table<'_>,
+    keys: &mut Table<'_>,
+    macs: &mut Table<'_>,
+    old: Option<&Device>,
+    new: &Device,
+) -> Result<(), RegistryError> {
+    let id = new.id.as_bytes().as_slice();
+    if let Some(old) = old {
+        keys.remove(old.key_hash.as_slice()).map_err(storage)?;
+        if !old.mac.is_empty() {
+            macs.remove(mac_key(old.org, &old.mac).as_slice())
+                .map_err(storage)?;
+        }
+    }
+    devices
+        .insert(id, encode(new).as_slice())
+        .map_err(storage)?;
+    keys.insert(new.key_hash.as_slice(), id).map_err(storage)?;
+    if !new.mac.is_empty() {
+        macs.insert(mac_key(new.org, &new.mac).as_slice(), id)
+            .map_err(storage)?;
+    }
+    Ok(())
 }

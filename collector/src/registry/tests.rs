@@ -284,3 +284,53 @@ fn registration_errors_match_the_controller() {
     f.insert("mac_address".into(), "aa:bb:cc:00:11:33".into());
     assert_eq!(register::register(&r, &f, None).unwrap().status, 403);
 }
+
+#[test]
+fn modify_device_changes_in_one_step_and_moves_the_mac_index() {
+    let dir = tempfile::tempdir().unwrap();
+    let r = Registry::open(&dir.path().join("r.redb")).unwrap();
+    let org = r.create_org("A", "a", None).unwrap();
+    let (d, key) = r
+        .create_device(NewDevice {
+            org: org.id,
+            name: "ap".into(),
+            mac: "02:00:00:00:00:01".into(),
+            ..NewDevice::default()
+        })
+        .unwrap();
+    let changed = r
+        .modify_device(d.id, |d| {
+            d.name = "renamed".into();
+            d.mac = "02:00:00:00:00:02".into();
+            d.id = Uuid::new_v4(); // ignored: the id cannot change
+        })
+        .unwrap();
+    assert_eq!((changed.id, changed.name.as_str()), (d.id, "renamed"));
+    assert_eq!(r.device(d.id).unwrap().unwrap(), changed);
+    // The key still finds it, the old MAC is free again, the new one is taken.
+    assert!(matches!(
+        r.device_access(d.id, Some(&key)).unwrap(),
+        DeviceAccess::Allowed { .. }
+    ));
+    let again = r.create_device(NewDevice {
+        org: org.id,
+        name: "other".into(),
+        mac: "02:00:00:00:00:01".into(),
+        ..NewDevice::default()
+    });
+    assert!(again.is_ok());
+    let taken = r.create_device(NewDevice {
+        org: org.id,
+        name: "third".into(),
+        mac: "02:00:00:00:00:02".into(),
+        ..NewDevice::default()
+    });
+    assert!(matches!(taken, Err(RegistryError::Conflict(_))));
+    // A deleted device is not written back.
+    r.delete_device(d.id).unwrap();
+    assert!(matches!(
+        r.modify_device(d.id, |d| d.name = "ghost".into()),
+        Err(RegistryError::NotFound { .. })
+    ));
+    assert!(r.device(d.id).unwrap().is_none());
+}

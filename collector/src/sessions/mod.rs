@@ -104,6 +104,39 @@ pub struct Filter {
     pub device: Option<Uuid>,
     /// `Some(true)`: only open sessions; `Some(false)`: only closed ones.
     pub open: Option<bool>,
+    /// Bounds on the start time (the reference's `start_time`, `__gt`, `__gte`, …).
+    pub start: TimeRange,
+    /// Bounds on the stop time; an open session matches only when no bound is set.
+    pub stop: TimeRange,
+}
+
+/// Bounds on a time (microseconds since the epoch), as Django's lookups: every bound that
+/// is set must hold; a missing time (an open session's stop) matches no bound.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TimeRange {
+    pub exact: Option<i64>,
+    pub gt: Option<i64>,
+    pub gte: Option<i64>,
+    pub lt: Option<i64>,
+    pub lte: Option<i64>,
+}
+
+impl TimeRange {
+    pub fn is_unbounded(&self) -> bool {
+        *self == TimeRange::default()
+    }
+
+    /// Does `t` satisfy every bound?
+    pub fn contains(&self, t: Option<i64>) -> bool {
+        let Some(t) = t else {
+            return self.is_unbounded();
+        };
+        self.exact.is_none_or(|b| t == b)
+            && self.gt.is_none_or(|b| t > b)
+            && self.gte.is_none_or(|b| t >= b)
+            && self.lt.is_none_or(|b| t < b)
+            && self.lte.is_none_or(|b| t <= b)
+    }
 }
 
 pub struct SessionStore {
@@ -209,6 +242,36 @@ impl SessionStore {
         tx.commit().map_err(storage)
     }
 
+    /// Removes every session of `device` (the reference's cascade when a device is
+    /// deleted), in one transaction; returns how many. A full scan: deletions are rare.
+    pub fn delete_device(&self, device: Uuid) -> Result<usize, SessionError> {
+        let tx = self.db.begin_write().map_err(storage)?;
+        let mut removed = 0;
+        {
+            let mut sessions = tx.open_table(SESSIONS).map_err(storage)?;
+            let mut open = tx.open_table(OPEN).map_err(storage)?;
+            let mut by_start = tx.open_table(BY_START).map_err(storage)?;
+            let mut doomed = Vec::new();
+            for row in sessions.iter().map_err(storage)? {
+                let (_, v) = row.map_err(storage)?;
+                let s: Session = decode(v.value())?;
+                if s.device == device {
+                    doomed.push((s.id, s.start_us));
+                }
+            }
+            let dev = device.as_bytes().as_slice();
+            for (id, start_us) in doomed {
+                let id = id.as_bytes().as_slice();
+                sessions.remove(id).map_err(storage)?;
+                open.remove((dev, id)).map_err(storage)?;
+                by_start.remove((start_us, id)).map_err(storage)?;
+                removed += 1;
+            }
+        }
+        tx.commit().map_err(storage)?;
+        Ok(removed)
+    }
+
     /// Applies one step's changes in one transaction; new sessions get random UUIDs.
     pub fn apply(
         &self,
@@ -261,7 +324,9 @@ impl SessionStore {
             let s: Session = decode(bytes.value())?;
             let wanted = filter.device.is_none_or(|d| d == s.device)
                 && filter.orgs.as_ref().is_none_or(|o| o.contains(&s.org))
-                && filter.open.is_none_or(|open| open == s.stop_us.is_none());
+                && filter.open.is_none_or(|open| open == s.stop_us.is_none())
+                && filter.start.contains(Some(s.start_us))
+                && filter.stop.contains(s.stop_us);
             if !wanted {
                 continue;
             }

@@ -166,3 +166,91 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn time_ranges_follow_django_lookups() {
+    let r = TimeRange {
+        gte: Some(10),
+        lt: Some(20),
+        ..TimeRange::default()
+    };
+    assert!(!r.contains(Some(9)));
+    assert!(r.contains(Some(10)));
+    assert!(r.contains(Some(19)));
+    assert!(!r.contains(Some(20)));
+    // An open session (no stop time) matches only an unbounded range.
+    assert!(!r.contains(None));
+    assert!(TimeRange::default().contains(None));
+    let exact = TimeRange {
+        exact: Some(5),
+        ..TimeRange::default()
+    };
+    assert!(exact.contains(Some(5)) && !exact.contains(Some(6)));
+}
+
+proptest! {
+    /// Every bound alone agrees with its comparison, for any time.
+    #[test]
+    fn each_bound_is_its_comparison(b in -1000_i64..1000, t in -1000_i64..1000) {
+        let with = |f: fn(&mut TimeRange, i64)| { let mut r = TimeRange::default(); f(&mut r, b); r };
+        prop_assert_eq!(with(|r, b| r.gt = Some(b)).contains(Some(t)), t > b);
+        prop_assert_eq!(with(|r, b| r.gte = Some(b)).contains(Some(t)), t >= b);
+        prop_assert_eq!(with(|r, b| r.lt = Some(b)).contains(Some(t)), t < b);
+        prop_assert_eq!(with(|r, b| r.lte = Some(b)).contains(Some(t)), t <= b);
+        prop_assert_eq!(with(|r, b| r.exact = Some(b)).contains(Some(t)), t == b);
+    }
+}
+
+#[test]
+fn page_filters_on_start_and_stop_time() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SessionStore::open(&dir.path().join("s.redb")).unwrap();
+    let (dev, org) = (Uuid::new_v4(), Uuid::new_v4());
+    // m1 from 10 to 30, m2 from 20 and still open.
+    step(&store, dev, org, &snapshot(&["m1"], &[]), 10);
+    step(&store, dev, org, &snapshot(&["m1", "m2"], &[]), 20);
+    step(&store, dev, org, &snapshot(&["m2"], &[]), 30);
+    let macs_of = |filter: Filter| -> Vec<String> {
+        let mut m: Vec<String> = store
+            .list(&filter, 0, 10)
+            .unwrap()
+            .into_iter()
+            .map(|s| s.mac)
+            .collect();
+        m.sort();
+        m
+    };
+    let started_after_15 = Filter {
+        start: TimeRange {
+            gt: Some(15),
+            ..TimeRange::default()
+        },
+        ..Filter::default()
+    };
+    assert_eq!(macs_of(started_after_15), ["m2"]);
+    let stopped_by_30 = Filter {
+        stop: TimeRange {
+            lte: Some(30),
+            ..TimeRange::default()
+        },
+        ..Filter::default()
+    };
+    assert_eq!(macs_of(stopped_by_30), ["m1"]);
+}
+
+#[test]
+fn deleting_a_device_removes_its_sessions_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SessionStore::open(&dir.path().join("s.redb")).unwrap();
+    let (gone, kept, org) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
+    step(&store, gone, org, &snapshot(&["m1", "m2"], &[]), 10);
+    step(&store, gone, org, &snapshot(&["m2"], &[]), 20);
+    step(&store, kept, org, &snapshot(&["m3"], &[]), 15);
+    assert_eq!(store.delete_device(gone).unwrap(), 2);
+    let left = store.list(&Filter::default(), 0, 10).unwrap();
+    assert_eq!(left.iter().map(|s| s.device).collect::<Vec<_>>(), [kept]);
+    assert!(store.open_sessions(gone).unwrap().is_empty());
+    assert_eq!(store.open_sessions(kept).unwrap().len(), 1);
+    assert_eq!(store.page(&Filter::default(), 0, 10).unwrap().0, 1);
+    assert_eq!(store.delete_device(gone).unwrap(), 0);
+}
