@@ -325,6 +325,7 @@ fn app_state(
             .collect(),
         mqtt,
         web: Arc::new(crate::http::ui::Web::from_config(config)),
+        skews: Arc::default(),
     }
 }
 
@@ -372,16 +373,19 @@ pub async fn serve(
         .mqtt
         .enabled
         .then(|| Arc::new(mqtt::Stats::default()));
+    let skews = Arc::new(crate::ingest::skew::Skews::default());
     let mqtt_task = mqtt_stats.clone().map(|stats| {
         let ctx = mqtt::Context {
             registry: stores.registry.clone(),
             ledger: stores.ledger.clone(),
             pipeline: pipeline.clone(),
             stats,
+            skews: skews.clone(),
         };
         tokio::spawn(mqtt::run(config.mqtt.clone(), ctx, stop_rx))
     });
-    let state = app_state(&config, &stores, pipeline, tsdb, mqtt_stats);
+    let mut state = app_state(&config, &stores, pipeline, tsdb, mqtt_stats);
+    state.skews = skews;
     let app = router(state, config.http.max_body_bytes);
     tracing::info!(%addr, data_dir = %config.data_dir.display(), "edgemon-collector listening");
     on_ready(addr);

@@ -133,6 +133,31 @@ fn queue_metrics(out: &mut String, q: &crate::tsdb::queue::WriteQueue) {
     }
 }
 
+/// The ingest queue's fill and the devices with a wrong clock.
+fn ingest_gauges(out: &mut String, state: &AppState) {
+    line(
+        out,
+        "edgemon_ingest_queue_depth",
+        "gauge",
+        "Samples waiting in the ingest queue.",
+        state.pipeline.depth() as u64,
+    );
+    line(
+        out,
+        "edgemon_ingest_queue_bytes",
+        "gauge",
+        "Bytes of the documents waiting in the ingest queue.",
+        state.pipeline.queued_bytes() as u64,
+    );
+    line(
+        out,
+        "edgemon_devices_clock_skewed",
+        "gauge",
+        "Devices whose newest sample shows a clock more than 5 min ahead or 1 h behind.",
+        state.skews.count() as u64,
+    );
+}
+
 pub async fn metrics(State(state): State<AppState>) -> Response {
     let s = &state.pipeline.stats;
     let mut out = String::new();
@@ -166,20 +191,7 @@ pub async fn metrics(State(state): State<AppState>) -> Response {
     for (name, help, v) in counters.into_iter().chain(native_counters(s)) {
         line(&mut out, name, "counter", help, v.load(Ordering::Relaxed));
     }
-    line(
-        &mut out,
-        "edgemon_ingest_queue_depth",
-        "gauge",
-        "Samples waiting in the ingest queue.",
-        state.pipeline.depth() as u64,
-    );
-    line(
-        &mut out,
-        "edgemon_ingest_queue_bytes",
-        "gauge",
-        "Bytes of the documents waiting in the ingest queue.",
-        state.pipeline.queued_bytes() as u64,
-    );
+    ingest_gauges(&mut out, &state);
     line(
         &mut out,
         "edgemon_ingest_session_failures_total",

@@ -58,6 +58,8 @@ pub struct AppState {
     pub mqtt: Option<Arc<crate::mqtt::Stats>>,
     /// The dashboard's settings and the checks this collector runs.
     pub web: Arc<ui::Web>,
+    /// Devices whose clocks are off (`ingest::skew`).
+    pub skews: Arc<crate::ingest::skew::Skews>,
 }
 
 /// The dashboard and the settings it changes (alert settings, checks, maintenance).

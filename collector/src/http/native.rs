@@ -82,11 +82,14 @@ pub async fn ingest(State(state): State<AppState>, headers: HeaderMap, body: Byt
             return unavailable(state.retry_after_s, "Registry unavailable; retry later.");
         }
     };
+    let mut samples = batch.samples;
+    let now = crate::registry::now_us();
+    crate::ingest::skew::settle_batch(&state.skews, device.id, &mut samples, now);
     let (done, stored) = tokio::sync::oneshot::channel();
     let job = NativeJob {
         device: device.id,
         org: org.id,
-        samples: batch.samples,
+        samples,
         done,
     };
     if state.pipeline.submit_native(job).is_err() {

@@ -4,6 +4,7 @@
 use super::AppState;
 use super::reply::{detail, empty_json, json_string, not_found_html, too_many};
 use crate::ingest::Job;
+use crate::ingest::skew;
 use crate::registry::DeviceAccess;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
@@ -101,13 +102,21 @@ pub async fn post_metrics(
             return json_string(StatusCode::BAD_REQUEST, &e.to_string());
         }
     }
+    let now = crate::registry::now_us();
     let time_us = match params.get("time") {
-        None => crate::registry::now_us(),
+        None => now,
         Some(t) => match parse_openwisp_time(t) {
             Ok(t) => i64::try_from(t.unix_timestamp_nanos() / 1000).unwrap_or(i64::MAX),
             Err(_) => return detail(StatusCode::BAD_REQUEST, INCORRECT_TIME_FORMAT),
         },
     };
+    // The agent marks its newest sample `current=true`: that one tells the device's clock.
+    if params.get("current").is_some_and(|c| c == "true")
+        && let Some(change) = state.skews.observe(device.id, time_us, now)
+    {
+        skew::log(device.id, change);
+    }
+    let time_us = skew::place(time_us, now);
     let job = Job {
         device: device.id,
         org: org.id,

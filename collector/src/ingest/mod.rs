@@ -13,6 +13,7 @@
 pub mod ledger;
 pub mod native;
 pub mod seen;
+pub mod skew;
 mod worker;
 
 pub use ledger::Ledger;

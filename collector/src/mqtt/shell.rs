@@ -36,6 +36,8 @@ pub struct Context {
     pub ledger: Arc<Ledger>,
     pub pipeline: Pipeline,
     pub stats: Arc<Stats>,
+    /// Devices whose clocks are off (shared with the HTTP side).
+    pub skews: Arc<crate::ingest::skew::Skews>,
 }
 
 /// A message waiting for its acknowledgement, with the connection it came on.
@@ -237,10 +239,13 @@ async fn process(
         let pending = match check(topic.as_ref(), &p.payload, known.as_ref()) {
             Verdict::Batch { device, org, batch } => {
                 let (done, stored) = oneshot::channel();
+                let mut samples = batch.samples;
+                let now = crate::registry::now_us();
+                crate::ingest::skew::settle_batch(&ctx.skews, device, &mut samples, now);
                 let job = NativeJob {
                     device,
                     org,
-                    samples: batch.samples,
+                    samples,
                     done,
                 };
                 if ctx.pipeline.send_native(job).await.is_err() {
