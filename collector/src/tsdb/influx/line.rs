@@ -171,7 +171,8 @@ mod tests {
         /// float written is read back as the same value.
         #[test]
         fn one_line_per_point(
-            m in "[a-z ,=\n]{1,8}", tag in "[a-z ,=\n]{0,8}", s in "\\PC{0,12}",
+            // No `f` in names: " f=" then occurs first where the float field starts.
+            m in "[a-eg-z ,=\n]{1,8}", tag in "[a-eg-z ,=\n]{0,8}", s in "\\PC{0,12}",
             f in proptest::num::f64::NORMAL | proptest::num::f64::SUBNORMAL, t in proptest::num::i64::ANY,
         ) {
             let p = Point::new(m, t).tag("t", tag).field("f", FieldValue::Float(f))
