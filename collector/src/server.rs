@@ -389,16 +389,15 @@ pub async fn serve(
     let app = router(state, config.http.max_body_bytes);
     tracing::info!(%addr, data_dir = %config.data_dir.display(), "edgemon-collector listening");
     on_ready(addr);
-    axum::serve(
-        listener,
-        app.into_make_service_with_connect_info::<SocketAddr>(),
-    )
-    .with_graceful_shutdown(async move {
+    let limits = crate::http::serve::Limits {
+        header_timeout: config.http.idle_timeout.std(),
+        grace: config.http.shutdown_grace.std(),
+    };
+    crate::http::serve::serve(listener, app, limits, async move {
         shutdown.await;
         let _ = stop_tx.send(true);
     })
-    .await
-    .context("HTTP server failed")?;
+    .await;
     let _ = stop_checks.send(());
     if let Some(schedule) = schedule {
         schedule.await.context("check schedule panicked")?;

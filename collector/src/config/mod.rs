@@ -170,6 +170,12 @@ pub struct Http {
     pub listen: SocketAddr,
     /// Largest request body accepted (bytes); larger ones get 413.
     pub max_body_bytes: usize,
+    /// How long a client may take to send a request's headers; an idle keep-alive
+    /// connection is closed after it too (longer than the agents' interval keeps theirs).
+    pub idle_timeout: Duration,
+    /// At shutdown, how long open connections get to finish their requests before they
+    /// are closed (a client that vanished mid-request cannot hold the collector up).
+    pub shutdown_grace: Duration,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -246,6 +252,8 @@ impl Default for Http {
         Http {
             listen: SocketAddr::from(([127, 0, 0, 1], 8000)),
             max_body_bytes: 1 << 20,
+            idle_timeout: Duration::from_secs(600),
+            shutdown_grace: Duration::from_secs(10),
         }
     }
 }
@@ -350,6 +358,9 @@ impl Config {
         }
         if self.ingest.batch_max == 0 {
             return Err("option `ingest.batch_max` must be at least 1".into());
+        }
+        if self.http.idle_timeout.as_secs() < 1 {
+            return Err("option `http.idle_timeout` must be at least 1s".into());
         }
         if self.http.max_body_bytes < 1024 {
             return Err("option `http.max_body_bytes` must be at least 1024".into());

@@ -23,6 +23,7 @@ mod page;
 mod register;
 mod reply;
 pub mod routes;
+pub mod serve;
 pub mod ui;
 mod wifi_sessions;
 
