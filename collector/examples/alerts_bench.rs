@@ -119,6 +119,7 @@ async fn alert_latency(out: &mut impl Write) {
                 org: org.id,
                 body,
                 time_us: now_us(),
+                stored: None,
             })
             .unwrap();
         while alerts.stats.notifications_stored.load(Ordering::Relaxed) == before {

@@ -314,6 +314,7 @@ fn app_state(
         queue: stores.queue.clone(),
         alerts: stores.alerts.clone(),
         retry_after_s: config.ingest.retry_after_s,
+        ack_stored: config.ingest.ack == crate::config::Ack::Stored,
         sessions: stores.sessions.clone(),
         chart_tz: jiff::tz::TimeZone::get(&config.charts.timezone)
             .expect("checked when the configuration was loaded"),

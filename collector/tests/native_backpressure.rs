@@ -114,6 +114,7 @@ async fn answers_after_storage_and_429_when_the_queue_is_full() {
         embedded: None,
         queue: None,
         retry_after_s: 7,
+        ack_stored: true,
         mqtt: None,
         web: std::sync::Arc::default(),
         skews: Arc::default(),

@@ -189,6 +189,11 @@ pub struct Ingest {
     pub batch_max: usize,
     /// The `Retry-After` (seconds) sent with 429.
     pub retry_after_s: u32,
+    /// When an OpenWISP post gets its 200: once its points are durably `stored` (a
+    /// collector killed after answering has not lost what the agent then deletes), or as
+    /// soon as it is `queued` (the reference's behaviour: lower latency, but a crash loses
+    /// what was queued).
+    pub ack: Ack,
     /// Add MAC vendor names to WiFi clients, neighbours and DHCP leases (the reference's
     /// `MAC_VENDOR_DETECTION`).
     pub mac_vendor_detection: bool,
@@ -208,6 +213,16 @@ pub struct RetentionConfig {
 pub enum LogFormat {
     Text,
     Json,
+}
+
+/// When the OpenWISP ingest answers 200 (`ingest.ack`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Ack {
+    /// After the sample's points are durably stored.
+    Stored,
+    /// As soon as the sample is in the ingest queue (in memory).
+    Queued,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -265,6 +280,7 @@ impl Default for Ingest {
             queue_max_bytes: 64 << 20,
             batch_max: 512,
             retry_after_s: 5,
+            ack: Ack::Stored,
             mac_vendor_detection: true,
         }
     }

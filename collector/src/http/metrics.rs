@@ -16,7 +16,7 @@ fn line(out: &mut String, name: &str, kind: &str, help: &str, value: u64) {
 }
 
 /// The native path's counters.
-fn native_counters(s: &Stats) -> [(&'static str, &'static str, &AtomicU64); 6] {
+fn native_counters(s: &Stats) -> [(&'static str, &'static str, &AtomicU64); 7] {
     [
         (
             "edgemon_native_batches_total",
@@ -27,6 +27,11 @@ fn native_counters(s: &Stats) -> [(&'static str, &'static str, &AtomicU64); 6] {
             "edgemon_native_duplicates_total",
             "Native samples ignored because they were already stored.",
             &s.native_duplicates,
+        ),
+        (
+            "edgemon_openwisp_duplicates_total",
+            "OpenWISP samples ignored because they were already stored (sent again after a lost answer).",
+            &s.openwisp_duplicates,
         ),
         (
             "edgemon_native_lost_total",

@@ -49,6 +49,8 @@ pub struct AppState {
     /// Alerts and health, for their figures on `/metrics`.
     pub alerts: Option<Arc<crate::alerts::Alerts>>,
     pub retry_after_s: u32,
+    /// OpenWISP posts are answered once stored (`true`) or once queued (`ingest.ack`).
+    pub ack_stored: bool,
     /// WiFi clients and sessions.
     pub sessions: Arc<crate::sessions::SessionStore>,
     /// Time zone of chart requests without `timezone=` (`charts.timezone`).

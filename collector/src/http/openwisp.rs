@@ -8,7 +8,7 @@ use crate::ingest::skew;
 use crate::registry::DeviceAccess;
 use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::Response;
 use edgemon_shared::time::{INCORRECT_TIME_FORMAT, parse_openwisp_time};
 use edgemon_shared::validate::{DocumentError, parse_and_validate};
@@ -117,16 +117,41 @@ pub async fn post_metrics(
         skew::log(device.id, change);
     }
     let time_us = skew::place(time_us, now);
+    let (stored, is_stored) = if state.ack_stored {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        (Some(tx), Some(rx))
+    } else {
+        (None, None)
+    };
     let job = Job {
         device: device.id,
         org: org.id,
         body,
         time_us,
+        stored,
     };
-    match state.pipeline.submit(job) {
-        Ok(()) => empty_json(StatusCode::OK),
-        Err(_) => too_many(state.retry_after_s),
+    if state.pipeline.submit(job).is_err() {
+        return too_many(state.retry_after_s);
     }
+    match is_stored {
+        None => empty_json(StatusCode::OK),
+        Some(rx) => match rx.await {
+            Ok(()) => empty_json(StatusCode::OK),
+            // The worker stopped before storing it (shutdown): the agent must send it again.
+            Err(_) => stopping(state.retry_after_s),
+        },
+    }
+}
+
+/// 503 with `Retry-After`: the sample was not stored because the collector is stopping.
+fn stopping(retry_after_s: u32) -> Response {
+    let mut r = detail(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "The collector is stopping; the sample was not stored, retry later.",
+    );
+    r.headers_mut()
+        .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_s));
+    r
 }
 
 #[cfg(test)]

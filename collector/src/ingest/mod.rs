@@ -1,9 +1,11 @@
 //! The ingest pipeline: accepted samples wait in a bounded queue; one worker derives their
 //! metrics and writes them to the time-series store in batches.
 //!
-//! HTTP handlers only validate and enqueue (as the reference's view enqueues a celery task),
-//! so the answer does not wait for storage; a full queue is answered with 429 so memory
-//! stays bounded under overload. Samples of one device are processed in arrival order by a
+//! HTTP handlers validate and enqueue; an OpenWISP post is answered once its points are
+//! durably stored (`ingest.ack = "stored"`, the default: a collector killed right after
+//! answering 200 has not lost the sample the agent then deleted) or, with `"queued"`, as
+//! soon as it is queued (as the reference's view enqueues a celery task). A full queue is
+//! answered with 429 so memory stays bounded under overload. Samples of one device are processed in arrival order by a
 //! single worker, which the counter deltas need.
 //!
 //! Native batches (`native`, `seen`, `ledger`) take the same queue and worker, but their
@@ -36,6 +38,9 @@ pub struct Job {
     pub body: bytes::Bytes,
     /// The sample's time (the `time` parameter, or arrival time), µs since the epoch.
     pub time_us: i64,
+    /// Answered once the sample's points are durably stored (`ingest.ack = "stored"`);
+    /// `None` when the sender does not wait (`"queued"`, as the reference answers).
+    pub stored: Option<oneshot::Sender<()>>,
 }
 
 /// One native batch, already authenticated as its device's.
@@ -67,6 +72,8 @@ pub struct Stats {
     pub native_batches: AtomicU64,
     /// Native samples ignored as already stored.
     pub native_duplicates: AtomicU64,
+    /// OpenWISP samples ignored as already stored (sent again after a lost answer).
+    pub openwisp_duplicates: AtomicU64,
     /// Sequence numbers counted as lost (gaps: samples the devices dropped).
     pub native_lost: AtomicU64,
     /// Samples counted as lost that arrived later anyway (reordered), and were stored.
@@ -223,6 +230,7 @@ mod bound_tests {
             org: Uuid::nil(),
             body: bytes::Bytes::from(vec![b' '; bytes]),
             time_us: 0,
+            stored: None,
         }
     }
 

@@ -19,7 +19,7 @@ use uuid::Uuid;
 pub struct Processor {
     tsdb: Arc<dyn TimeSeries>,
     /// Each device's previous counters (not whole snapshots: memory stays small).
-    previous: HashMap<Uuid, PreviousCounters>,
+    previous: HashMap<Uuid, Previous>,
     options: transform::Options,
     /// Evaluates what was stored (alerts, health); `None` when alerts are off.
     alerts: Option<Arc<crate::alerts::Alerts>>,
@@ -36,6 +36,19 @@ pub struct Processor {
 }
 
 use crate::derive::{self, DEVICE_DATA, DeviceInfo, PreviousCounters, transform};
+
+/// The `device_data` field that records the sample time of the snapshot (µs), so that an
+/// OpenWISP sample sent again after a crash (stored, but its 200 lost) is recognised.
+pub const SAMPLE_TIME_FIELD: &str = "sample_us";
+
+/// What a device's next OpenWISP sample is derived against.
+#[derive(Debug, Clone, Default)]
+struct Previous {
+    counters: PreviousCounters,
+    /// The time of the sample these counters come from (OpenWISP path; `None` after a
+    /// native batch or for a snapshot stored before this field existed).
+    sample_us: Option<i64>,
+}
 
 fn now_us() -> i64 {
     crate::registry::now_us()
@@ -72,7 +85,7 @@ impl Processor {
                 Ok(None) => self
                     .previous(device)
                     .await
-                    .map(DeviceLedger::new)
+                    .map(|p| DeviceLedger::new(p.counters))
                     .map_err(|e| e.to_string()),
                 Err(e) => Err(e.to_string()),
             };
@@ -98,7 +111,13 @@ impl Processor {
         };
         let samples = std::mem::take(&mut job.samples);
         let (points, outcome) = native::apply(&mut state, &info, samples, self.options, now_us());
-        self.previous.insert(job.device, state.latest_counters());
+        self.previous.insert(
+            job.device,
+            Previous {
+                counters: state.latest_counters(),
+                sample_us: None,
+            },
+        );
         self.devices.insert(job.device, state);
         (points, outcome)
     }
@@ -178,7 +197,7 @@ impl Processor {
     }
 
     /// The device's previous snapshot: from memory, else from the store (after a restart).
-    async fn previous(&mut self, device: Uuid) -> Result<PreviousCounters, StoreError> {
+    async fn previous(&mut self, device: Uuid) -> Result<Previous, StoreError> {
         if let Some(v) = self.previous.get(&device) {
             return Ok(v.clone());
         }
@@ -190,20 +209,33 @@ impl Processor {
                 vec![("pk".to_owned(), device.hyphenated().to_string())],
             )
             .await?;
-        Ok(latest
-            .and_then(|p| match p.fields.get("data") {
-                Some(FieldValue::Str(s)) => serde_json::from_str::<serde_json::Value>(s).ok(),
-                _ => None,
-            })
-            .map_or_else(PreviousCounters::none, |v| {
-                PreviousCounters::from_snapshot(&v)
-            }))
+        let Some(latest) = latest else {
+            return Ok(Previous::default());
+        };
+        let counters = match latest.fields.get("data") {
+            Some(FieldValue::Str(s)) => serde_json::from_str::<serde_json::Value>(s)
+                .ok()
+                .map_or_else(PreviousCounters::none, |v| {
+                    PreviousCounters::from_snapshot(&v)
+                }),
+            _ => PreviousCounters::none(),
+        };
+        let sample_us = match latest.fields.get(SAMPLE_TIME_FIELD) {
+            Some(FieldValue::Int(t)) => Some(*t),
+            _ => None,
+        };
+        Ok(Previous {
+            counters,
+            sample_us,
+        })
     }
 
     /// The points for one job, and remember its snapshot as the device's previous one.
     /// Waits (with backoff) while the store cannot tell the previous snapshot: deltas
-    /// computed without it would be wrong.
-    async fn points(&mut self, job: Job) -> (Vec<Point>, Option<Step>) {
+    /// computed without it would be wrong. A sample with the same time as the stored
+    /// snapshot's is the same sample sent again (its answer was lost): it gives no points
+    /// (derived against itself, its traffic deltas would overwrite the right ones with 0).
+    async fn points(&mut self, job: &Job, stats: &Stats) -> (Vec<Point>, Option<Step>) {
         let mut delay = Duration::from_millis(100);
         let previous = loop {
             match self.previous(job.device).await {
@@ -229,13 +261,32 @@ impl Processor {
                 return (Vec::new(), None);
             }
         };
-        let derived = derive::derive_after(&info, &previous, sample, job.time_us, self.options);
+        if previous.sample_us == Some(job.time_us) {
+            stats.openwisp_duplicates.fetch_add(1, Ordering::Relaxed);
+            tracing::debug!(device = %job.device, time_us = job.time_us, "sample already stored; skipped");
+            return (Vec::new(), None);
+        }
+        let derived =
+            derive::derive_after(&info, &previous.counters, sample, job.time_us, self.options);
         self.previous.insert(
             job.device,
-            PreviousCounters::from_snapshot(&derived.snapshot),
+            Previous {
+                counters: PreviousCounters::from_snapshot(&derived.snapshot),
+                sample_us: Some(job.time_us),
+            },
         );
         let step = self.session_step(job.device, job.org, &derived.snapshot);
-        (derived.into_points(job.device, now_us()), step)
+        let mut points = derived.into_points(job.device, now_us());
+        if let Some(snapshot) = points
+            .iter_mut()
+            .rev()
+            .find(|p| p.measurement == DEVICE_DATA)
+        {
+            snapshot
+                .fields
+                .insert(SAMPLE_TIME_FIELD.to_owned(), FieldValue::Int(job.time_us));
+        }
+        (points, step)
     }
 }
 
@@ -249,6 +300,8 @@ struct Group {
     touched: Vec<Uuid>,
     /// WiFi session changes, committed after the points.
     sessions: Vec<Step>,
+    /// OpenWISP posts waiting for their points to be stored.
+    stored: Vec<tokio::sync::oneshot::Sender<()>>,
 }
 
 pub(super) async fn run(
@@ -271,11 +324,12 @@ pub(super) async fn run(
         queued_bytes.fetch_sub(taken, Ordering::Relaxed);
         for work in batch.drain(..) {
             match work {
-                Work::Sample(job) => {
+                Work::Sample(mut job) => {
                     group.samples += 1;
-                    let (points, step) = processor.points(job).await;
+                    let (points, step) = processor.points(&job, &stats).await;
                     group.points.extend(points);
                     group.sessions.extend(step);
+                    group.stored.extend(job.stored.take());
                 }
                 Work::Native(mut job) => {
                     let (p, outcome) = processor.native(&mut job).await;
@@ -312,6 +366,11 @@ async fn flush(processor: &mut Processor, mut group: Group, stats: &Stats) {
     }
     stats.stored.fetch_add(group.samples, Ordering::Relaxed);
     stats.points.fetch_add(count, Ordering::Relaxed);
+    // The points are durable: the posts may be answered (before alerts and sessions,
+    // which are derived and do not make the sample any safer).
+    for done in group.stored.drain(..) {
+        let _ = done.send(());
+    }
     if let Some(alerts) = &processor.alerts {
         alerts.observe(&group.points, now_us(), true, true).await;
     }

@@ -257,3 +257,81 @@ pub fn publish(port: u16, user: &Device, messages: &[(String, Vec<u8>)]) {
         }
     }
 }
+
+/// After the collector stopped, for agents in OpenWISP mode (no ledger on that path): every
+/// sample the agent deleted is stored, none twice, and the traffic deltas add up (see
+/// [`check_store`]). Samples whose 200 was lost with the collector may be stored too.
+pub fn check_openwisp_exactly_once(c: &Collector, agents: &[(&str, &Path)], min: u64) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let store = rt.block_on(async {
+        EmbeddedStore::open(
+            c.data_dir().join("timeseries.redb"),
+            EmbeddedConfig::default(),
+            std::sync::Arc::new(SystemClock),
+        )
+        .unwrap()
+    });
+    for (id, dir) in agents {
+        let (next_seq, unacked, dropped) = agent_queue(dir);
+        assert_eq!(dropped, 0);
+        assert!(
+            next_seq > min,
+            "the agent collected only {} samples",
+            next_seq - 1
+        );
+        let acked = next_seq - 1 - unacked.len() as u64;
+        let cpu = rt.block_on(count(&store, "cpu", "cpu_usage", id));
+        assert!(
+            cpu >= acked && cpu < next_seq,
+            "{cpu} samples stored; {acked} acknowledged of {} collected",
+            next_seq - 1
+        );
+        rt.block_on(check_store(&store, id, cpu));
+    }
+}
+
+async fn count(store: &EmbeddedStore, measurement: &str, field: &str, id: &str) -> u64 {
+    let series = store
+        .query(Query {
+            retention: Retention::Default,
+            measurement: measurement.into(),
+            filters: vec![TagFilter {
+                key: "object_id".into(),
+                value: id.into(),
+            }],
+            fields: vec![(field.into(), Agg::Count)],
+            start_us: 0,
+            end_us: i64::MAX / 2,
+            bucket_us: None,
+            bucket_offset_us: 0,
+            group_by_tags: vec![],
+        })
+        .await
+        .unwrap();
+    match series.first().and_then(|s| s.rows[0].values[0].clone()) {
+        Some(FieldValue::Int(n)) => u64::try_from(n).unwrap(),
+        None => 0,
+        other => panic!("count is {other:?}"),
+    }
+}
+
+/// After the collector stopped: `n` samples of device `id` are stored, with traffic deltas
+/// that add up to its last counters.
+pub fn check_openwisp_store(c: &Collector, id: &str, n: u64) {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let store = EmbeddedStore::open(
+            c.data_dir().join("timeseries.redb"),
+            EmbeddedConfig::default(),
+            std::sync::Arc::new(SystemClock),
+        )
+        .unwrap();
+        check_store(&store, id, n).await;
+    });
+}
