@@ -129,6 +129,11 @@ pub const ROUTES: &[Route] = &[
             reply(404, "Unknown or deactivated device.", Body::NotFound),
             reply(415, "Not JSON.", Body::Json("Detail")),
             reply(429, "Saturated; see `Retry-After`.", Body::Json("Detail")),
+            reply(
+                503,
+                "The collector stopped before storing it; see `Retry-After`.",
+                Body::Json("Detail"),
+            ),
         ]],
         mount: |m| on(m, openwisp::post_metrics),
     },
