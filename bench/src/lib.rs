@@ -28,3 +28,4 @@ pub mod native;
 pub mod openwisp;
 pub mod procfs;
 pub mod stats;
+pub mod suite;

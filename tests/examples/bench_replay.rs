@@ -24,7 +24,14 @@ use std::time::{Duration, Instant};
 
 const UUID: &str = "0b6f1f9e-2a53-4c8e-9d1f-7c9a3e5b2d41";
 const KEY: &str = "bench-key";
-const BACKLOG: u64 = 1440;
+/// Samples in the backlog: `--minutes N` (default a day, 1440).
+fn backlog() -> u64 {
+    let args: Vec<String> = std::env::args().collect();
+    args.iter()
+        .position(|a| a == "--minutes")
+        .and_then(|i| args.get(i + 1))
+        .map_or(1440, |v| v.parse().expect("--minutes takes a number"))
+}
 
 /// The benchmark's clock origin; sinks stamp each arrival against it.
 static T0: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
@@ -46,7 +53,7 @@ fn agent_bin() -> PathBuf {
         .map_or_else(|| edgemon_tests::bin("edgemon-agent"), PathBuf::from)
 }
 
-/// A queue holding `BACKLOG` samples one minute apart, ending now.
+/// A queue holding `backlog()` samples one minute apart, ending now.
 fn fill(queue: &Path, doc: &Document) {
     let now = i64::try_from(
         std::time::SystemTime::now()
@@ -60,8 +67,9 @@ fn fill(queue: &Path, doc: &Document) {
         max_age: Duration::from_secs(48 * 3600),
     };
     let mut q = Queue::open(queue, limits).unwrap();
-    for i in 0..BACKLOG {
-        let at = now - i64::try_from((BACKLOG - i) * 60_000_000).unwrap();
+    let backlog = backlog();
+    for i in 0..backlog {
+        let at = now - i64::try_from((backlog - i) * 60_000_000).unwrap();
         q.enqueue(at, doc.clone(), now).unwrap();
     }
 }
@@ -177,7 +185,7 @@ fn replay(name: &str, bundle: &Path, doc: &Document, mode_args: &[String], count
             .unwrap(),
     );
     // The backlog plus the sample taken at start.
-    wait_for(name, || count.load(Ordering::SeqCst) > BACKLOG);
+    wait_for(name, || count.load(Ordering::SeqCst) > backlog());
     // From spawning the process to the last sample's arrival at the sink.
     let elapsed = Duration::from_nanos(LAST.load(Ordering::SeqCst) - start);
     let pid = child.0.id();
@@ -185,12 +193,12 @@ fn replay(name: &str, bundle: &Path, doc: &Document, mode_args: &[String], count
     let (peak, steady) = (status_kib(pid, "VmHWM:"), status_kib(pid, "VmRSS:"));
     child.kill();
     #[allow(clippy::cast_precision_loss)]
-    let rate = (BACKLOG + 1) as f64 / elapsed.as_secs_f64();
+    let rate = (backlog() + 1) as f64 / elapsed.as_secs_f64();
     // The benchmark's output is its one line per transport on stdout.
     let _ = writeln!(
         std::io::stdout(),
         "transport={name} samples={} seconds={:.2} samples_per_s={rate:.0} peak_rss_kib={peak} steady_rss_kib={steady} sample_bytes={}",
-        BACKLOG + 1,
+        backlog() + 1,
         elapsed.as_secs_f64(),
         doc.as_str().len()
     );

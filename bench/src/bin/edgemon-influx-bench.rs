@@ -227,5 +227,13 @@ async fn main() -> anyhow::Result<()> {
         "ratio collector/direct      {:>10.2}",
         direct_time.as_secs_f64() / collector_time.as_secs_f64()
     )?;
+    // The same figures as one machine-readable line (edgemon-bench-suite reads it).
+    writeln!(
+        out,
+        "influx points={n} direct_points_per_s={:.0} collector_points_per_s={:.0} ratio={:.3}",
+        rate(direct_time),
+        rate(collector_time),
+        direct_time.as_secs_f64() / collector_time.as_secs_f64()
+    )?;
     Ok(())
 }
