@@ -4,7 +4,8 @@
 //! rendering) for `time=365d`, `30d`, `7d` and `1d`, each `--requests` times.
 //!
 //! `cargo run --release -p edgemon-collector --example chart_bench -- [--days 365]
-//! [--devices 1] [--requests 50] [--dir PATH]`
+//! [--devices 1] [--requests 50] [--dir PATH] [--no-rollups]` (without: the retention
+//! sweep builds the hourly rollups after loading, as `serve` does)
 //!
 //! Prints one `key=value` line per figure.
 
@@ -129,6 +130,13 @@ fn main() -> anyhow::Result<()> {
             "load days={days} devices={devices} samples_per_device={samples} points={points} seconds={:.1}",
             started.elapsed().as_secs_f64()
         )?;
+        // The retention sweep builds the hourly rollups (`serve` runs it at start and every
+        // `tsdb.sweep_interval`); `--no-rollups` measures the point scans alone.
+        if !args.iter().any(|a| a == "--no-rollups") {
+            let t = Instant::now();
+            store.sweep(SystemClock.now_us()).await?;
+            writeln!(out, "rollups seconds={:.1}", t.elapsed().as_secs_f64())?;
+        }
         let tz = jiff::tz::TimeZone::UTC;
         for time in ["365d", "30d", "7d", "1d"] {
             let mut ms = Vec::with_capacity(requests);

@@ -115,8 +115,10 @@ fn a_flood_gets_429_bounded_memory_and_loses_nothing_acknowledged() {
             (d["id"].clone(), d["key"].clone())
         })
         .collect();
-    // One fsync per sample: a storage capacity far below what the HTTP side can answer.
-    c.env("EDGEMON__INGEST__QUEUE_CAPACITY", "256")
+    // One fsync per sample: a storage capacity far below what the HTTP side can answer. A
+    // 200 waits for storage (`ingest.ack = "stored"`), so each client has one sample in
+    // the queue at most: a queue smaller than the clients' number is what overflows.
+    c.env("EDGEMON__INGEST__QUEUE_CAPACITY", "8")
         .env("EDGEMON__INGEST__BATCH_MAX", "1")
         .env("EDGEMON__INGEST__RETRY_AFTER_S", "1")
         .env("EDGEMON__LOG__LEVEL", "warn");

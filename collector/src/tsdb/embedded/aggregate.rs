@@ -4,6 +4,7 @@
 //! [`Series`] InfluxDB 1.x would return for the same data (see `docs/architecture.md`,
 //! "Embedded time-series store", for every rule and why).
 
+use super::rollup::{FieldRollup, Rollup, Sum as RollupSum};
 use crate::tsdb::{Agg, FieldValue, Query, Row, Series, StoreError};
 use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashSet};
@@ -168,6 +169,64 @@ impl Evaluation {
             self.arrival += 1;
             let cell = cells[bucket * width + i].get_or_insert_with(|| Reducer::new(self.aggs[i]));
             cell.push(time_us, self.arrival, value)
+                .map_err(|e| e.in_field(&self.field_names[i]))?;
+        }
+        Ok(())
+    }
+
+    /// Whether hourly rollups can answer this evaluation at all (`MODE` needs every point).
+    pub fn takes_rollups(&self) -> bool {
+        !self.aggs.contains(&Agg::Mode)
+    }
+
+    /// Whether `[start_us, start_us + len_us)` (inside the query's range) lies in one
+    /// bucket.
+    pub fn in_one_bucket(&self, start_us: i64, len_us: i64) -> bool {
+        self.buckets.index(start_us) == self.buckets.index(start_us + len_us - 1)
+    }
+
+    /// Whether `rollup` can stand for its hour's points: `COUNT(DISTINCT)` of numbers
+    /// has no distinct set in a rollup.
+    pub fn accepts(&self, rollup: &Rollup) -> bool {
+        self.field_names
+            .iter()
+            .zip(&self.aggs)
+            .all(|(name, agg)| match rollup.get(name) {
+                None => true,
+                Some(r) => {
+                    *agg != Agg::Mode && (*agg != Agg::CountDistinct || r.distinct.is_some())
+                }
+            })
+    }
+
+    /// Feed the rollup of one hour starting at `hour_us` (in one bucket, accepted) of a
+    /// series in `group`, instead of its points.
+    pub fn push_rollup(
+        &mut self,
+        group: &BTreeMap<String, String>,
+        hour_us: i64,
+        rollup: &Rollup,
+    ) -> Result<(), StoreError> {
+        let width = self.aggs.len();
+        let bucket = self.buckets.index(hour_us);
+        let selected: Vec<(usize, &FieldRollup)> = self
+            .field_names
+            .iter()
+            .enumerate()
+            .filter_map(|(i, name)| rollup.get(name).map(|r| (i, r)))
+            .collect();
+        if selected.is_empty() {
+            return Ok(());
+        }
+        if !self.groups.contains_key(group) {
+            let cells = (0..width * self.buckets.count()).map(|_| None).collect();
+            self.groups.insert(group.clone(), cells);
+        }
+        let cells = self.groups.get_mut(group).expect("inserted above");
+        for (i, r) in selected {
+            self.arrival += 1;
+            let cell = cells[bucket * width + i].get_or_insert_with(|| Reducer::new(self.aggs[i]));
+            cell.merge(self.aggs[i], r, self.arrival)
                 .map_err(|e| e.in_field(&self.field_names[i]))?;
         }
         Ok(())
@@ -344,6 +403,87 @@ impl Reducer {
                 }
             }
             (Reducer::Fresh(_), _) => unreachable!("replaced above"),
+        }
+        Ok(())
+    }
+
+    /// Merge an hour's rollup of one field (as if its points were pushed).
+    fn merge(&mut self, agg: Agg, r: &FieldRollup, arrival: u64) -> Result<(), Unsupported> {
+        #[allow(clippy::cast_possible_wrap)]
+        let count = r.count as i64;
+        match agg {
+            Agg::Mean => {
+                let (fsum, isum) = match r.sum {
+                    RollupSum::Float(v) => (v, None),
+                    #[allow(clippy::cast_precision_loss)]
+                    RollupSum::Int { exact, .. } => (exact as f64, Some(exact)),
+                    RollupSum::None => {
+                        return Err(Unsupported {
+                            agg,
+                            kind: kind(&r.last),
+                        });
+                    }
+                };
+                *self = match (std::mem::replace(self, Reducer::Fresh(agg)), isum) {
+                    (Reducer::Fresh(_), Some(i)) => Reducer::MeanInt {
+                        sum: i,
+                        count: r.count,
+                    },
+                    (Reducer::Fresh(_), None) => Reducer::Mean {
+                        sum: fsum,
+                        count: r.count,
+                    },
+                    (Reducer::MeanInt { sum, count }, Some(i)) => Reducer::MeanInt {
+                        sum: sum + i,
+                        count: count + r.count,
+                    },
+                    #[allow(clippy::cast_precision_loss)]
+                    (Reducer::MeanInt { sum, count }, None) => Reducer::Mean {
+                        sum: sum as f64 + fsum,
+                        count: count + r.count,
+                    },
+                    (Reducer::Mean { sum, count }, _) => Reducer::Mean {
+                        sum: sum + fsum,
+                        count: count + r.count,
+                    },
+                    (other, _) => other,
+                };
+            }
+            Agg::Sum => match (&mut *self, r.sum) {
+                (Reducer::Fresh(_), RollupSum::Int { wrapping, .. }) => {
+                    *self = Reducer::SumInt(wrapping);
+                }
+                (Reducer::Fresh(_), RollupSum::Float(v)) => *self = Reducer::SumFloat(v),
+                (Reducer::SumInt(s), RollupSum::Int { wrapping, .. }) => {
+                    *s = s.wrapping_add(wrapping);
+                }
+                #[allow(clippy::cast_precision_loss)]
+                (Reducer::SumInt(s), RollupSum::Float(v)) => {
+                    *self = Reducer::SumFloat(*s as f64 + v);
+                }
+                (Reducer::SumFloat(s), RollupSum::Float(v)) => *s += v,
+                #[allow(clippy::cast_precision_loss)]
+                (Reducer::SumFloat(s), RollupSum::Int { exact, .. }) => *s += exact as f64,
+                (_, _) => {
+                    return Err(Unsupported {
+                        agg,
+                        kind: kind(&r.last),
+                    });
+                }
+            },
+            Agg::Count => match self {
+                Reducer::Count(n) => *n += count,
+                _ => *self = Reducer::Count(count),
+            },
+            Agg::CountDistinct => {
+                for v in r.distinct.iter().flatten() {
+                    self.push(r.last_us, arrival, v)?;
+                }
+            }
+            Agg::Max => self.push(r.last_us, arrival, &r.max)?,
+            Agg::Min => self.push(r.last_us, arrival, &r.min)?,
+            Agg::Last => self.push(r.last_us, arrival, &r.last)?,
+            Agg::Mode => unreachable!("rollups are not offered to MODE"),
         }
         Ok(())
     }

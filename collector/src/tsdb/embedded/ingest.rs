@@ -7,6 +7,7 @@ use super::layout::{
     FIELD_TYPES, MEASUREMENT_INDEX, META, NEXT_SERIES_ID, POINTS, SERIES, SERIES_META, TAG_INDEX,
     db_err, decode_fields, encode_fields, retention_code, type_code, type_name,
 };
+use super::rollup;
 use crate::tsdb::{FieldValue, Point, Retention, StoreError};
 use redb::{ReadableTable, WriteTransaction};
 use std::borrow::Cow;
@@ -23,6 +24,9 @@ pub struct Catalog {
     /// Every committed field type (loaded at open; small).
     pub field_types: FieldTypes,
     pub next_series_id: u64,
+    /// Hours before this may have rollups: a point written there invalidates its hour's
+    /// (`rollup.rs`).
+    pub rollup_below: i64,
 }
 
 /// What one group transaction adds to the catalog, merged in only once it commits.
@@ -71,6 +75,7 @@ pub fn apply(
     let mut tag_index = txn.open_multimap_table(TAG_INDEX).map_err(db_err)?;
     let mut measurement_index = txn.open_multimap_table(MEASUREMENT_INDEX).map_err(db_err)?;
     let mut field_types = txn.open_table(FIELD_TYPES).map_err(db_err)?;
+    let mut rollups = rollup::Tables::open(txn)?;
     let mut outcomes = Vec::with_capacity(requests.len());
     for points in requests {
         let new_types = match check(catalog, &staged, points) {
@@ -120,6 +125,9 @@ pub fn apply(
                 staged.series.insert(key, id);
                 id
             };
+            if point.retention == Retention::Default && point.time_us < catalog.rollup_below {
+                rollup::invalidate(&mut rollups, id, point.time_us)?;
+            }
             let old = points_table
                 .insert((id, point.time_us), encode_fields(&point.fields).as_slice())
                 .map_err(db_err)?

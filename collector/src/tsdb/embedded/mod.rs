@@ -13,6 +13,10 @@ mod ingest;
 mod layout;
 mod read;
 mod retention;
+mod rollup;
+#[cfg(test)]
+#[path = "rollup_tests.rs"]
+mod rollup_tests;
 mod writer;
 
 pub use aggregate::MAX_BUCKETS;
@@ -287,7 +291,9 @@ fn prepare_tables(
             .get(layout::NEXT_SERIES_ID)
             .map_err(db_err)?
             .map_or(0, |v| v.value());
+        rollup::Tables::open(&txn)?;
     }
+    catalog.rollup_below = rollup::load_below(&txn)?;
     let garbage = retention::pending_garbage(&txn)?;
     txn.commit().map_err(db_err)?;
     Ok((catalog, garbage))

@@ -8,6 +8,7 @@ use super::layout::{
     MEASUREMENT_INDEX, POINTS, SERIES_META, SeriesKey, TAG_INDEX, db_err, decode_fields,
     retention_code,
 };
+use super::rollup;
 use crate::tsdb::{Point, Query, Retention, Series, StoreError, WithSummary};
 use redb::{Database, ReadableDatabase, ReadableMultimapTable, ReadableTable};
 
@@ -103,18 +104,143 @@ fn scan(
         &filters,
     )?;
     let points = txn.open_table(POINTS).map_err(db_err)?;
+    let rollups = Rollups {
+        hours: txn.open_table(rollup::ROLLUPS).map_err(db_err)?,
+        days: txn.open_table(rollup::DAYS).map_err(db_err)?,
+    };
+    // Days, then hours, wholly inside the range may come from their rollups (`rollup.rs`).
+    let use_rollups =
+        query.retention == Retention::Default && evals.iter().all(|e| e.takes_rollups());
     for (id, key) in series {
         // Every evaluation groups by the same tags.
         let group = evals[0].group_of(&key.tags);
-        for row in points
-            .range((id, from)..(id, query.end_us))
+        let mut cursor = from;
+        if use_rollups {
+            days(
+                &rollups,
+                &points,
+                id,
+                &mut cursor,
+                query.end_us,
+                &group,
+                evals,
+            )?;
+        }
+        scan_points(&points, id, cursor, query.end_us, &group, evals)?;
+    }
+    Ok(())
+}
+
+/// The rollup tables in a read transaction.
+struct Rollups {
+    hours: redb::ReadOnlyTable<(u64, i64), &'static [u8]>,
+    days: redb::ReadOnlyTable<(u64, i64), &'static [u8]>,
+}
+
+/// Feed `[cursor, end)` of series `id` from daily rollups where they can stand for their
+/// day, and from [`hours`] elsewhere; `cursor` ends at `end`.
+#[allow(clippy::too_many_arguments)]
+fn days(
+    rollups: &Rollups,
+    points: &impl ReadableTable<(u64, i64), &'static [u8]>,
+    id: u64,
+    cursor: &mut i64,
+    end: i64,
+    group: &std::collections::BTreeMap<String, String>,
+    evals: &mut [&mut Evaluation],
+) -> Result<(), StoreError> {
+    let (first, last_end) = (
+        rollup::start_at_or_after(*cursor, rollup::DAY_US),
+        rollup::start_of(end, rollup::DAY_US),
+    );
+    if first < last_end {
+        for row in rollups
+            .days
+            .range((id, first)..(id, last_end))
             .map_err(db_err)?
         {
             let (k, v) = row.map_err(db_err)?;
-            let fields = decode_fields(v.value())?;
-            for eval in evals.iter_mut() {
-                eval.push(&group, k.value().1, &fields)?;
+            let start = k.value().1;
+            if !evals.iter().all(|e| e.in_one_bucket(start, rollup::DAY_US)) {
+                continue;
             }
+            let summary = rollup::decode(v.value())?;
+            if !evals.iter().all(|e| e.accepts(&summary)) {
+                continue;
+            }
+            hours(rollups, points, id, cursor, start, group, evals)?;
+            for eval in evals.iter_mut() {
+                eval.push_rollup(group, start, &summary)?;
+            }
+            *cursor = start + rollup::DAY_US;
+        }
+    }
+    hours(rollups, points, id, cursor, end, group, evals)
+}
+
+/// Feed `[cursor, end)` of series `id` from hourly rollups where they can stand for their
+/// hour and from points elsewhere; `cursor` ends at `end`.
+#[allow(clippy::too_many_arguments)]
+fn hours(
+    rollups: &Rollups,
+    points: &impl ReadableTable<(u64, i64), &'static [u8]>,
+    id: u64,
+    cursor: &mut i64,
+    end: i64,
+    group: &std::collections::BTreeMap<String, String>,
+    evals: &mut [&mut Evaluation],
+) -> Result<(), StoreError> {
+    let (first, last_end) = (
+        rollup::start_at_or_after(*cursor, rollup::HOUR_US),
+        rollup::start_of(end, rollup::HOUR_US),
+    );
+    if first < last_end {
+        for row in rollups
+            .hours
+            .range((id, first)..(id, last_end))
+            .map_err(db_err)?
+        {
+            let (k, v) = row.map_err(db_err)?;
+            let start = k.value().1;
+            if !evals
+                .iter()
+                .all(|e| e.in_one_bucket(start, rollup::HOUR_US))
+            {
+                continue;
+            }
+            let summary = rollup::decode(v.value())?;
+            if !evals.iter().all(|e| e.accepts(&summary)) {
+                continue;
+            }
+            scan_points(points, id, *cursor, start, group, evals)?;
+            for eval in evals.iter_mut() {
+                eval.push_rollup(group, start, &summary)?;
+            }
+            *cursor = start + rollup::HOUR_US;
+        }
+    }
+    scan_points(points, id, *cursor, end, group, evals)?;
+    *cursor = end;
+    Ok(())
+}
+
+/// Feed the points of series `id` in `[from, to)` to `evals`.
+fn scan_points(
+    points: &impl ReadableTable<(u64, i64), &'static [u8]>,
+    id: u64,
+    from: i64,
+    to: i64,
+    group: &std::collections::BTreeMap<String, String>,
+    evals: &mut [&mut Evaluation],
+) -> Result<(), StoreError> {
+    if from >= to {
+        return Ok(());
+    }
+    for row in points.range((id, from)..(id, to)).map_err(db_err)? {
+        let (k, v) = row.map_err(db_err)?;
+        let fields = decode_fields(v.value())?;
+        for eval in evals.iter_mut() {
+            eval.push(group, k.value().1, &fields)?;
         }
     }
     Ok(())

@@ -6,6 +6,7 @@ use super::layout::{
     retention_code,
 };
 use super::read::find_series;
+use super::rollup;
 use crate::tsdb::{Retention, StoreError};
 use redb::{ReadableTable, Table, WriteTransaction};
 use std::collections::VecDeque;
@@ -30,6 +31,9 @@ pub struct Sweep {
     /// The next series id to visit.
     pub next_id: u64,
     pub report: SweepReport,
+    /// Rollups are built for hours in `[rollup_from, rollup_below)` (and stale ones).
+    pub rollup_from: i64,
+    pub rollup_below: i64,
 }
 
 /// Run one chunk of `sweep`; returns whether the sweep is complete and the keys of the
@@ -53,6 +57,8 @@ pub fn sweep_chunk(
         .collect::<Result<_, _>>()?;
     let mut left = budget;
     let mut removed = Vec::new();
+    rollup::store_below(txn, sweep.rollup_below)?;
+    let mut rollups = rollup::Tables::open(txn)?;
     for (id, bytes) in &visit {
         let key = SeriesKey::decode(bytes)?;
         let cutoff = sweep.cutoffs[usize::from(retention_code(key.retention))];
@@ -70,8 +76,19 @@ pub fn sweep_chunk(
                 .is_none()
         {
             unlink(txn, *id, &key, bytes)?;
+            rollup::remove_series(&mut rollups, *id)?;
             sweep.report.series += 1;
             removed.push(bytes.clone());
+        } else if key.retention == Retention::Default {
+            let read = rollup::build_series(
+                &mut rollups,
+                &points,
+                *id,
+                sweep.rollup_from,
+                sweep.rollup_below,
+                cutoff,
+            )?;
+            left = left.saturating_sub(read);
         }
         sweep.next_id = id + 1;
     }
@@ -169,6 +186,7 @@ pub fn purge_chunk(
 ) -> Result<(), StoreError> {
     let mut points = txn.open_table(POINTS).map_err(db_err)?;
     let mut garbage = txn.open_table(GARBAGE).map_err(db_err)?;
+    let mut rollups = rollup::Tables::open(txn)?;
     let mut left = budget;
     while let Some(&id) = ids.front() {
         let (deleted, more) = delete_points(&mut points, id, i64::MAX, left)?;
@@ -179,6 +197,7 @@ pub fn purge_chunk(
             return Ok(());
         }
         garbage.remove(id).map_err(db_err)?;
+        rollup::remove_series(&mut rollups, id)?;
         ids.pop_front();
     }
     Ok(())

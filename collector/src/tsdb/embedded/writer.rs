@@ -10,6 +10,7 @@ use super::config::{Clock, EmbeddedConfig};
 use super::ingest::{self, Catalog};
 use super::layout::db_err;
 use super::retention::{self, Sweep, SweepReport};
+use super::rollup;
 use crate::tsdb::{Point, Retention, StoreError};
 use redb::Database;
 use std::collections::VecDeque;
@@ -204,10 +205,17 @@ impl Writer {
                     self.config.cutoff_us(Retention::Default, now_us),
                     self.config.cutoff_us(Retention::Short, now_us),
                 ];
+                // Rollups for hours that ended (and settled) before now; from here on a
+                // write before the new bound invalidates its hour.
+                let from = self.catalog.rollup_below;
+                let below = rollup::hour_of(now_us - rollup::SETTLE_US).max(from);
+                self.catalog.rollup_below = below;
                 let sweep = Sweep {
                     cutoffs,
                     next_id: 0,
                     report: SweepReport::default(),
+                    rollup_from: from,
+                    rollup_below: below,
                 };
                 jobs.push_back(Job::Sweep(sweep, reply));
             }
