@@ -478,6 +478,7 @@ fn maintenance_windows_are_created_listed_deleted_and_bad_input_is_named() {
     for (body, member) in [
         (without("start"), "start"),
         (with("start", json!("tomorrow")), "start"),
+        (with("start", json!("9999-12-31T23:59:59Z")), "start"),
         (without("duration"), "duration"),
         (with("duration", json!(0)), "duration"),
         (with("duration", json!(-5)), "duration"),

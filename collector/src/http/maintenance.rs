@@ -165,8 +165,12 @@ fn parse(
     let start = text("start").ok_or_else(|| bad_field("start", "This field is required."))?;
     let start = time::OffsetDateTime::parse(start, &time::format_description::well_known::Rfc3339)
         .map_err(|e| bad_field("start", &format!("{start:?} is not an RFC 3339 time: {e}")))?;
+    // Lists show `start` as jiff writes it; refuse what it cannot (its range ends a day
+    // before 10000).
     let start_us = i64::try_from(start.unix_timestamp_nanos() / 1000)
-        .map_err(|_| bad_field("start", "Out of range."))?;
+        .ok()
+        .filter(|us| !rfc3339(*us).is_null())
+        .ok_or_else(|| bad_field("start", "Out of range."))?;
     let duration_us = seconds(map, "duration")?
         .ok_or_else(|| bad_field("duration", "This field is required."))?;
     let every_us = seconds(map, "every")?;

@@ -182,7 +182,7 @@ fn settings() -> Map<String, Value> {
                 "source": {"type": "string", "enum": ["api", "config"]},
                 "organization": {"type": "string", "format": "uuid"},
                 "device": {"type": ["string", "null"], "format": "uuid"},
-                "start": nullable("string"),
+                "start": {"type": ["string", "null"], "description": "RFC 3339; null for a configuration window jiff cannot show."},
                 "duration": {"type": "integer", "minimum": 1, "description": "Seconds."},
                 "every": {"type": ["integer", "null"], "description": "Seconds; null for a one-off window."},
                 "note": {"type": "string"},
