@@ -5,8 +5,9 @@
 //!
 //! Nothing of A may show in an answer to B, to no credentials or to a bad token, and B's
 //! writes must leave A as it was: its device, notification and device count, and the
-//! settings managers change (a1's alert settings and checks, A's maintenance windows). The expected status of each (operation, caller) pair is
-//! one table; a test fails if the document has an operation the table lacks.
+//! settings managers change (a1's alert settings and checks, A's maintenance windows).
+//! The expected status of each (operation, caller) pair is one table; a test fails if
+//! the document has an operation the table lacks.
 
 use edgemon_tests::collector::{Collector, fields};
 use edgemon_tests::http::{Response as Reply, request};

@@ -42,6 +42,12 @@ const NO_DEVICE: Reply = reply(
     "No such device, one of another organization, or alerts are off on this collector.",
     Body::NotFound,
 );
+const NO_METRIC: Reply = reply(
+    404,
+    "No such device (or another organization's), a metric without alert settings, or \
+     alerts are off.",
+    Body::NotFound,
+);
 const ALERTS_OFF: Reply = reply(
     404,
     "Alerts are off on this collector (`alerts.enabled = false`).",
@@ -88,12 +94,7 @@ pub(super) const SET_ALERT_SETTING: Route = Route {
         BAD_BODY,
         UNAUTHORIZED,
         VIEWER,
-        reply(
-            404,
-            "No such device (or another organization's), a metric without alert settings, \
-             or alerts are off.",
-            Body::NotFound,
-        ),
+        NO_METRIC,
         UNAVAILABLE,
     ]],
     mount: |m| on(m, alert_settings::set),
@@ -112,12 +113,7 @@ pub(super) const CLEAR_ALERT_SETTING: Route = Route {
         reply(204, "Cleared (also when there was none).", Body::Empty),
         UNAUTHORIZED,
         VIEWER,
-        reply(
-            404,
-            "No such device (or another organization's), a metric without alert settings, \
-             or alerts are off.",
-            Body::NotFound,
-        ),
+        NO_METRIC,
         UNAVAILABLE,
     ]],
     mount: |m| on(m, alert_settings::clear),
