@@ -1,7 +1,7 @@
 //! Embeds the web dashboard: the project's own files (`web/src/`) and the front-end
 //! packages npm installed (`web/node_modules/`, by `npm ci --prefix web`). Nothing here
 //! runs npm: without the packages the collector still builds and its `/ui/` page says
-//! how to install them (docs/web.md).
+//! how to install them (docs/architecture.md, "The web dashboard").
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};

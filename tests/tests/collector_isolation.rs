@@ -4,8 +4,10 @@
 //! the router), reads and writes, aimed at organization A's objects.
 //!
 //! Nothing of A may show in an answer to B, to no credentials or to a bad token, and B's
-//! writes must leave A as it was. The expected status of each (operation, caller) pair is
-//! one table; a test fails if the document has an operation the table lacks.
+//! writes must leave A as it was: its device, notification and device count, and the
+//! settings managers change (a1's alert settings and checks, A's maintenance windows).
+//! The expected status of each (operation, caller) pair is one table; a test fails if
+//! the document has an operation the table lacks.
 
 use edgemon_tests::collector::{Collector, fields};
 use edgemon_tests::http::{Response as Reply, request};
@@ -91,6 +93,32 @@ const MATRIX: &[(&str, [Expect; 7])] = &[
     ),
     ("list_locations", [NO, NO, NO, OK, SEE, SEE, SEE]),
     ("get_location", [NO, NO, NO, NF, SEE, SEE, SEE]),
+    ("list_alert_settings", [NO, NO, NO, NF, OK, OK, OK]),
+    ("set_alert_setting", [NO, NO, NO, NF, FB, OK, OK]),
+    (
+        "clear_alert_setting",
+        [NO, NO, NO, NF, FB, Expect(204, false), Expect(204, false)],
+    ),
+    ("list_checks", [NO, NO, NO, NF, OK, OK, OK]),
+    ("switch_check", [NO, NO, NO, NF, FB, OK, OK]),
+    ("list_maintenance_windows", [NO, NO, NO, OK, SEE, SEE, SEE]),
+    (
+        "create_maintenance_window",
+        [
+            NO,
+            NO,
+            NO,
+            Expect(400, false),
+            FB,
+            Expect(201, true),
+            Expect(201, true),
+        ],
+    ),
+    (
+        "delete_maintenance_window",
+        [NO, NO, NO, NF, FB, Expect(204, false), Expect(204, false)],
+    ),
+    ("whoami", [NO, NO, NO, OK, SEE, SEE, SEE]),
     ("native_ingest", [FB, FB, OK, FB, FB, FB, FB]),
     ("register", [FB, FB, FB, FB, FB, FB, FB]),
     ("register_legacy", [FB, FB, FB, FB, FB, FB, FB]),
@@ -156,14 +184,19 @@ impl World {
         request(self.addr, method, path, &headers, body)
     }
 
+    fn json_call(&self, method: &str, path: &str, auth: Option<&str>, body: &Value) -> Reply {
+        self.call(method, path, auth, body.to_string().as_bytes(), JSON)
+    }
+
     fn superuser_get(&self, path: &str) -> Value {
         let r = self.call("GET", path, Some(&self.superuser), b"", "application/json");
         assert_eq!(r.status, 200, "{path}: {}", r.text());
         r.json()
     }
 
-    /// What B must not be able to change: a1 as the superuser sees it, A's device count
-    /// and the notification's unread flag.
+    /// What B must not be able to change: a1 as the superuser sees it, A's device count,
+    /// the notification's unread flag, a1's alert settings and checks, and the
+    /// maintenance windows.
     fn state_of_a(&self) -> Value {
         let full = self.superuser_get(&format!("/api/v1/controller/device/{}/", self.a1));
         // Only what a client can change: health and addresses move with samples.
@@ -190,7 +223,32 @@ impl World {
             .unwrap()
             .iter()
             .any(|n| n["id"] == self.notification_a);
-        json!({"a1": a1, "devices": devices, "unread": unread})
+        let settings = self.superuser_get(&format!(
+            "/api/v1/edgemon/device/{}/alert-settings/",
+            self.a1
+        ));
+        let checks = self.superuser_get(&format!("/api/v1/edgemon/device/{}/checks/", self.a1));
+        let windows = self.superuser_get("/api/v1/edgemon/maintenance/");
+        json!({"a1": a1, "devices": devices, "unread": unread, "alert_settings": settings,
+               "checks": checks, "windows": windows})
+    }
+
+    /// A one-hour maintenance window of a1, a month ahead (so it mutes nothing here).
+    fn window_body(&self, note: &str) -> Value {
+        let start = jiff::Timestamp::now()
+            .checked_add(jiff::SignedDuration::from_hours(30 * 24))
+            .unwrap();
+        json!({"device": self.a1, "start": start.to_string(), "duration": 3600, "note": note})
+    }
+
+    /// The ids of the maintenance windows made through the API, as the superuser sees them.
+    fn window_ids(&self) -> Vec<u64> {
+        self.superuser_get("/api/v1/edgemon/maintenance/")["results"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|w| w["id"].as_u64())
+            .collect()
     }
 }
 
@@ -292,6 +350,14 @@ fn setup(c: &mut Collector) -> World {
         .as_str()
         .unwrap()
         .clone_into(&mut w.location_a);
+    // A maintenance window of a1: it must not show in B's list.
+    let made = w.json_call(
+        "POST",
+        "/api/v1/edgemon/maintenance/",
+        Some(&w.superuser),
+        &w.window_body("alpha-window"),
+    );
+    assert_eq!(made.status, 201, "{}", made.text());
     w.markers = vec![
         w.org_a.clone(),
         w.a1.clone(),
@@ -397,6 +463,31 @@ fn send(w: &World, op: &str, who: Caller) -> Reply {
         "list_locations" => get("/api/v1/controller/location/"),
         "get_location" => get(&format!("/api/v1/controller/location/{}/", w.location_a)),
         "native_ingest" => native(w, who, bearer),
+        "list_alert_settings" => get(&format!("/api/v1/edgemon/device/{a1}/alert-settings/")),
+        "set_alert_setting" | "clear_alert_setting" => {
+            let url = format!("/api/v1/edgemon/device/{a1}/alert-settings/cpu/");
+            if op == "set_alert_setting" {
+                w.json_call("PUT", &url, bearer_or_key, &json!({"threshold": 80}))
+            } else {
+                w.call("DELETE", &url, bearer_or_key, b"", json_ct)
+            }
+        }
+        "list_checks" => get(&format!("/api/v1/edgemon/device/{a1}/checks/")),
+        "switch_check" => w.json_call(
+            "PATCH",
+            &format!("/api/v1/edgemon/device/{a1}/checks/data_collected/"),
+            bearer_or_key,
+            &json!({"is_active": false}),
+        ),
+        "list_maintenance_windows" => get("/api/v1/edgemon/maintenance/"),
+        "create_maintenance_window" => w.json_call(
+            "POST",
+            "/api/v1/edgemon/maintenance/",
+            bearer_or_key,
+            &w.window_body(&format!("alpha-made-by-{who:?}")),
+        ),
+        "delete_maintenance_window" => delete_fresh_window(w, bearer_or_key, who),
+        "whoami" => get("/api/v1/edgemon/whoami/"),
         "register" | "register_legacy" => {
             let path = if op == "register" {
                 "/controller/device/register/"
@@ -443,6 +534,27 @@ fn delete_fresh(w: &World, auth: Option<&str>, who: Caller) -> Reply {
     );
     if after == 200 {
         // Refused: clean up, so A's device count tells whether B created anything.
+        let gone = w.call("DELETE", &url, Some(&w.superuser), b"", JSON);
+        assert_eq!(gone.status, 204);
+    }
+    r
+}
+
+/// A fresh maintenance window of A for every attempt; it must survive a refused one.
+fn delete_fresh_window(w: &World, auth: Option<&str>, who: Caller) -> Reply {
+    let made = w.json_call(
+        "POST",
+        "/api/v1/edgemon/maintenance/",
+        Some(&w.superuser),
+        &w.window_body("alpha-doomed"),
+    );
+    assert_eq!(made.status, 201, "{}", made.text());
+    let id = made.json()["id"].as_u64().unwrap();
+    let url = format!("/api/v1/edgemon/maintenance/{id}/");
+    let r = w.call("DELETE", &url, auth, b"", JSON);
+    let kept = w.window_ids().contains(&id);
+    assert_eq!(kept, r.status != 204, "{who:?} delete window: {}", r.status);
+    if kept {
         let gone = w.call("DELETE", &url, Some(&w.superuser), b"", JSON);
         assert_eq!(gone.status, 204);
     }

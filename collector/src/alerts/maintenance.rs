@@ -39,8 +39,13 @@ pub struct Window {
     pub every_us: Option<i64>,
 }
 
-fn us(d: Duration) -> i64 {
-    i64::try_from(d.as_secs()).unwrap_or(i64::MAX / 1_000_000) * 1_000_000
+/// The longest `duration` or `every`, in seconds (ten years): longer is surely a typo,
+/// and any span up to it fits in microseconds.
+pub const MAX_SPAN_S: u64 = 3650 * 86_400;
+
+/// Seconds as microseconds; the caller has checked `s <= MAX_SPAN_S`.
+pub fn span_us(s: u64) -> i64 {
+    i64::try_from(s.min(MAX_SPAN_S)).expect("ten years fit") * 1_000_000
 }
 
 impl WindowSpec {
@@ -61,6 +66,14 @@ impl WindowSpec {
         if self.duration.as_secs() == 0 {
             return Err("`duration` must be at least 1s".into());
         }
+        if self
+            .duration
+            .as_secs()
+            .max(self.every.map_or(0, Duration::as_secs))
+            > MAX_SPAN_S
+        {
+            return Err("`duration` and `every` must be at most 3650d (ten years)".into());
+        }
         if let Some(every) = self.every
             && every < self.duration
         {
@@ -69,8 +82,8 @@ impl WindowSpec {
         Ok(Window {
             scope,
             start_us,
-            duration_us: us(self.duration),
-            every_us: self.every.map(us),
+            duration_us: span_us(self.duration.as_secs()),
+            every_us: self.every.map(|e| span_us(e.as_secs())),
         })
     }
 }
@@ -171,5 +184,12 @@ mod tests {
         let mut s = spec(Some("a"), None, None);
         s.duration = Duration::from_secs(0);
         assert!(err(s).contains("`duration`"));
+        // Long enough to overflow microseconds: refused, not wrapped.
+        let mut s = spec(Some("a"), None, Some(u64::MAX / 1000));
+        s.duration = Duration::from_secs(3600);
+        assert!(err(s).contains("ten years"));
+        let mut s = spec(Some("a"), None, None);
+        s.duration = Duration::from_secs(MAX_SPAN_S + 1);
+        assert!(err(s).contains("ten years"));
     }
 }

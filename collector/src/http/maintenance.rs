@@ -8,7 +8,7 @@ use super::auth::{self, unavailable};
 use super::device_charts::rfc3339;
 use super::edit::{self, bad_field, store_failed};
 use super::reply::detail;
-use crate::alerts::maintenance::{Scope, Window};
+use crate::alerts::maintenance::{MAX_SPAN_S, Scope, Window, span_us};
 use crate::alerts::store::StoredWindow;
 use crate::config::parse_duration;
 use crate::registry::{Org, Token};
@@ -121,9 +121,10 @@ fn seconds(map: &Map<String, Value>, field: &str) -> Result<Option<i64>, Respons
     if s == 0 {
         return Err(bad_field(field, "Must be at least 1 second."));
     }
-    Ok(Some(
-        i64::try_from(s).unwrap_or(i64::MAX / 1_000_000) * 1_000_000,
-    ))
+    if s > MAX_SPAN_S {
+        return Err(bad_field(field, "Must be at most 3650 days (ten years)."));
+    }
+    Ok(Some(span_us(s)))
 }
 
 /// The window a body describes, checked against what the token may see.
@@ -141,7 +142,7 @@ fn parse(
             match state.registry.device(id) {
                 Err(e) => return Err(unavailable("Registry", &e)),
                 Ok(Some(dev)) if token.sees(dev.org) => (dev.org, Some(id)),
-                Ok(_) => return Err(bad_field("device", &format!("No device {d}."))),
+                Ok(_) => return Err(bad_field("device", "No such device.")),
             }
         }
         (Some(o), None) => {
@@ -151,12 +152,7 @@ fn parse(
                 .map_err(|e| unavailable("Registry", &e))?;
             match resolve(&orgs, o).filter(|id| token.sees(*id)) {
                 Some(id) => (id, None),
-                None => {
-                    return Err(bad_field(
-                        "organization",
-                        &format!("No organization {o:?}."),
-                    ));
-                }
+                None => return Err(bad_field("organization", "No such organization.")),
             }
         }
         (None, None) => {
@@ -169,8 +165,12 @@ fn parse(
     let start = text("start").ok_or_else(|| bad_field("start", "This field is required."))?;
     let start = time::OffsetDateTime::parse(start, &time::format_description::well_known::Rfc3339)
         .map_err(|e| bad_field("start", &format!("{start:?} is not an RFC 3339 time: {e}")))?;
+    // Lists show `start` as jiff writes it; refuse what it cannot (its range ends a day
+    // before 10000).
     let start_us = i64::try_from(start.unix_timestamp_nanos() / 1000)
-        .map_err(|_| bad_field("start", "Out of range."))?;
+        .ok()
+        .filter(|us| !rfc3339(*us).is_null())
+        .ok_or_else(|| bad_field("start", "Out of range."))?;
     let duration_us = seconds(map, "duration")?
         .ok_or_else(|| bad_field("duration", "This field is required."))?;
     let every_us = seconds(map, "every")?;

@@ -65,32 +65,10 @@ pub struct AppState {
     pub skews: Arc<crate::ingest::skew::Skews>,
 }
 
-/// The dashboard and the settings it changes (alert settings, checks, maintenance).
-fn edit_routes() -> Router<AppState> {
-    use axum::routing::{delete, get};
+/// The dashboard's pages and files: not API, so not in the table (nor the document).
+fn ui_routes() -> Router<AppState> {
+    use axum::routing::get;
     Router::new()
-        .route(
-            "/api/v1/edgemon/device/{pk}/alert-settings/",
-            get(alert_settings::list),
-        )
-        .route(
-            "/api/v1/edgemon/device/{pk}/alert-settings/{metric}/",
-            axum::routing::put(alert_settings::set).delete(alert_settings::clear),
-        )
-        .route("/api/v1/edgemon/device/{pk}/checks/", get(checks::list))
-        .route(
-            "/api/v1/edgemon/device/{pk}/checks/{check}/",
-            axum::routing::patch(checks::set),
-        )
-        .route(
-            "/api/v1/edgemon/maintenance/",
-            get(maintenance::list).post(maintenance::create),
-        )
-        .route(
-            "/api/v1/edgemon/maintenance/{id}/",
-            delete(maintenance::delete),
-        )
-        .route("/api/v1/edgemon/whoami/", get(ui::whoami))
         .route("/", get(ui::root))
         .route("/devices/{id}", get(ui::device_link))
         .route("/ui/", get(ui::index))
@@ -102,14 +80,15 @@ fn edit_routes() -> Router<AppState> {
 /// from a handler's own 404 by it).
 pub const UNROUTED_HEADER: &str = "x-edgemon-unrouted";
 
-/// All routes: the table in `routes`, which the OpenAPI document describes too.
+/// All routes: the table in `routes`, which the OpenAPI document describes too, and the
+/// dashboard's pages.
 pub fn router(state: AppState, max_body_bytes: usize) -> Router {
     let mut router = Router::new();
     for r in routes::ROUTES {
         router = router.route(r.path, (r.mount)(r.method.filter()));
     }
     router
-        .merge(edit_routes())
+        .merge(ui_routes())
         .fallback(unrouted)
         .layer(DefaultBodyLimit::max(max_body_bytes))
         .with_state(state)

@@ -1,5 +1,8 @@
 //! Every route the collector serves: the router mounts this table and the OpenAPI document
 //! describes it (`openapi`). To add an endpoint, add its handler and one entry here.
+//! The settings routes' entries are written out in `settings`.
+
+mod settings;
 
 use super::openapi::{Auth, Body, Kind, Method, Param, Reply, Route, path, query, reply};
 use super::{
@@ -593,6 +596,15 @@ pub const ROUTES: &[Route] = &[
         ]],
         mount: |m| on(m, register::register),
     },
+    settings::LIST_ALERT_SETTINGS,
+    settings::SET_ALERT_SETTING,
+    settings::CLEAR_ALERT_SETTING,
+    settings::LIST_CHECKS,
+    settings::SWITCH_CHECK,
+    settings::LIST_MAINTENANCE,
+    settings::CREATE_MAINTENANCE,
+    settings::DELETE_MAINTENANCE,
+    settings::WHOAMI,
     Route {
         method: Method::Get,
         path: "/api/v1/openapi.json",

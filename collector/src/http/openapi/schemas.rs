@@ -2,7 +2,8 @@
 //! what the route table's `Body::Json(…)` refers to (a test checks every reference
 //! resolves).
 
-use serde_json::{Value, json};
+use crate::alerts::maintenance::MAX_SPAN_S;
+use serde_json::{Map, Value, json};
 
 fn nullable(t: &str) -> Value {
     json!({"type": [t, "null"]})
@@ -133,6 +134,90 @@ fn location_record() -> Value {
     })
 }
 
+/// The alert settings, checks and maintenance windows managers change, and `whoami`.
+fn settings() -> Map<String, Value> {
+    let operator = || json!({"type": "string", "enum": ["<", ">"]});
+    let schemas = json!({
+        "AlertSetting": {"type": "object",
+            "required": ["metric", "label", "is_active", "operator", "threshold", "tolerance",
+                         "recovery_threshold", "default", "custom"],
+            "properties": {
+                "metric": {"type": "string"}, "label": {"type": "string"},
+                "is_active": {"type": "boolean"}, "operator": operator(),
+                "threshold": {"type": "number"},
+                "tolerance": {"type": "integer", "minimum": 0, "maximum": 10080,
+                              "description": "Minutes."},
+                "recovery_threshold": nullable("number"),
+                "default": {"type": "object", "required": ["operator", "threshold", "tolerance", "recovery_threshold"],
+                    "properties": {"operator": operator(), "threshold": {"type": "number"},
+                                   "tolerance": {"type": "integer"}, "recovery_threshold": nullable("number")}},
+                "custom": {"oneOf": [{"type": "null"}, {"type": "object", "properties": {
+                    "is_active": nullable("boolean"),
+                    "operator": {"type": ["string", "null"], "enum": ["<", ">", null]},
+                    "threshold": nullable("number"), "tolerance": nullable("integer"),
+                    "recovery_threshold": nullable("number")}}],
+                    "description": "The device's override; null members take the default."}},
+            "description": "One metric's alert settings for a device (the effective rule first)."},
+        "AlertSettingList": {"type": "array", "items": {"$ref": "#/components/schemas/AlertSetting"}},
+        "AlertSettingChange": {"type": "object", "properties": {
+                "is_active": nullable("boolean"),
+                "operator": {"type": ["string", "null"], "enum": ["<", ">", null]},
+                "threshold": nullable("number"),
+                "tolerance": {"type": ["integer", "null"], "minimum": 0, "maximum": 10080,
+                              "description": "Minutes."},
+                "recovery_threshold": {"type": ["number", "null"],
+                    "description": "Must be on the healthy side of the threshold."}},
+            "additionalProperties": false,
+            "description": "Absent or null members take the default."},
+        "Check": {"type": "object", "required": ["check", "metric", "is_active"], "properties": {
+            "check": {"type": "string"}, "metric": {"type": "string"},
+            "is_active": {"type": "boolean"}}},
+        "CheckList": {"type": "array", "items": {"$ref": "#/components/schemas/Check"}},
+        "CheckChange": {"type": "object", "required": ["is_active"],
+            "properties": {"is_active": {"type": "boolean"}}, "additionalProperties": false},
+        "MaintenanceWindow": {"type": "object",
+            "required": ["id", "source", "organization", "device", "start", "duration", "every", "note", "open"],
+            "properties": {
+                "id": {"type": ["integer", "null"], "description": "Null for the configuration's windows."},
+                "source": {"type": "string", "enum": ["api", "config"]},
+                "organization": {"type": "string", "format": "uuid"},
+                "device": {"type": ["string", "null"], "format": "uuid"},
+                "start": {"type": ["string", "null"], "description": "RFC 3339; null for a configuration window jiff cannot show."},
+                "duration": {"type": "integer", "minimum": 1, "description": "Seconds."},
+                "every": {"type": ["integer", "null"], "description": "Seconds; null for a one-off window."},
+                "note": {"type": "string"},
+                "open": {"type": "boolean"}}},
+        "MaintenancePage": {"type": "object", "required": ["count", "results"], "properties": {
+            "count": {"type": "integer", "minimum": 0},
+            "results": {"type": "array", "items": {"$ref": "#/components/schemas/MaintenanceWindow"}}}},
+        "MaintenanceWindowCreate": {"type": "object", "required": ["start", "duration"],
+            "properties": {
+                "organization": {"type": ["string", "null"], "description": "Id or slug; or give `device`."},
+                "device": {"type": ["string", "null"], "description": "A device's UUID: this device only."},
+                "start": {"type": "string", "format": "date-time", "description": "RFC 3339."},
+                "duration": {"$ref": "#/components/schemas/Span"},
+                "every": {"oneOf": [{"$ref": "#/components/schemas/Span"}, {"type": "null"}],
+                          "description": "Recurrence period, at least `duration`."},
+                "note": {"type": ["string", "null"], "maxLength": 200}},
+            "additionalProperties": false},
+        "Span": {"anyOf": [
+                {"type": "integer", "minimum": 1, "maximum": MAX_SPAN_S},
+                {"type": "string", "pattern": "^([0-9]+[smhdw])+$"}],
+            "description": "Seconds, or text such as `\"2h\"`, `\"7d\"`; at most ten years."},
+        "Whoami": {"type": "object", "required": ["name", "role", "can_change", "organizations"], "properties": {
+            "name": {"type": "string"},
+            "role": {"type": "string", "enum": ["viewer", "manager", "superuser"]},
+            "can_change": {"type": "boolean"},
+            "organizations": {"type": "array", "items": {"type": "object", "required": ["id", "slug", "name"], "properties": {
+                "id": {"type": "string", "format": "uuid"}, "slug": {"type": "string"},
+                "name": {"type": "string"}}}}}},
+    });
+    match schemas {
+        Value::Object(m) => m,
+        _ => unreachable!("a JSON object"),
+    }
+}
+
 /// Every schema the route table names.
 #[allow(clippy::too_many_lines)] // a table of schemas
 pub fn components() -> Value {
@@ -155,7 +240,7 @@ pub fn components() -> Value {
         "distance",
         "monitoring_status"
     ]);
-    json!({
+    let mut all = json!({
         "Detail": {"type": "object", "required": ["detail"],
                    "properties": {"detail": {"type": "string"}},
                    "description": "DRF's error: what is wrong."},
@@ -242,5 +327,7 @@ pub fn components() -> Value {
         "Location": location_record(),
         "OpenApi": {"type": "object", "required": ["openapi", "info", "paths"]},
         "LocationPage": page_of("Location"),
-    })
+    });
+    all.as_object_mut().expect("object").extend(settings());
+    all
 }

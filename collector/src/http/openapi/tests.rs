@@ -126,6 +126,78 @@ fn every_operation_documents_a_success_and_the_credentials_it_needs() {
 }
 
 #[test]
+fn every_route_with_a_body_documents_the_400_naming_what_is_wrong() {
+    for r in ROUTES.iter().filter(|r| r.body.is_some()) {
+        let statuses: Vec<u16> = r
+            .replies
+            .iter()
+            .flat_map(|g| g.iter())
+            .map(|x| x.status)
+            .collect();
+        assert!(statuses.contains(&400), "{}: no 400", r.id);
+    }
+}
+
+#[test]
+fn the_settings_the_dashboard_changes_are_operations_of_the_document() {
+    let d = doc();
+    for (method, path, id) in [
+        (
+            "get",
+            "/api/v1/edgemon/device/{pk}/alert-settings/",
+            "list_alert_settings",
+        ),
+        (
+            "put",
+            "/api/v1/edgemon/device/{pk}/alert-settings/{metric}/",
+            "set_alert_setting",
+        ),
+        (
+            "delete",
+            "/api/v1/edgemon/device/{pk}/alert-settings/{metric}/",
+            "clear_alert_setting",
+        ),
+        ("get", "/api/v1/edgemon/device/{pk}/checks/", "list_checks"),
+        (
+            "patch",
+            "/api/v1/edgemon/device/{pk}/checks/{check}/",
+            "switch_check",
+        ),
+        (
+            "get",
+            "/api/v1/edgemon/maintenance/",
+            "list_maintenance_windows",
+        ),
+        (
+            "post",
+            "/api/v1/edgemon/maintenance/",
+            "create_maintenance_window",
+        ),
+        (
+            "delete",
+            "/api/v1/edgemon/maintenance/{id}/",
+            "delete_maintenance_window",
+        ),
+        ("get", "/api/v1/edgemon/whoami/", "whoami"),
+    ] {
+        let op = &d["paths"][path][method];
+        assert_eq!(op["operationId"], id, "{method} {path}");
+        let writes = method != "get";
+        let viewer_refused = op["responses"].get("403").is_some();
+        assert_eq!(
+            viewer_refused, writes,
+            "{id}: 403 for viewers on writes only"
+        );
+        let takes_body = op.get("requestBody").is_some();
+        assert_eq!(
+            takes_body,
+            matches!(method, "put" | "patch" | "post"),
+            "{id}: request body"
+        );
+    }
+}
+
+#[test]
 fn the_table_mounts_without_overlapping_routes() {
     // axum panics on a method routed twice for one path, or an invalid path.
     let mut router = axum::Router::<AppState>::new();
