@@ -23,7 +23,9 @@ pub struct Step {
     /// Short name, used for the raw output file.
     pub name: &'static str,
     /// Program (relative to the workspace root unless absolute) and its arguments, full
-    /// and smoke.
+    /// and smoke. `{release}` and `{agent}` stand for the build profiles' folders: the
+    /// release and `agent` profiles in a full run, the debug build (which the test suite
+    /// has already made) in a smoke run.
     pub program: &'static str,
     pub full: &'static [&'static str],
     pub smoke: &'static [&'static str],
@@ -127,7 +129,7 @@ pub fn extract(output: Output, key: &str, stdout: &str) -> Option<f64> {
 pub const STEPS: &[Step] = &[
     Step {
         name: "openwisp_http",
-        program: "target/release/edgemon-loadgen",
+        program: "target/{release}/edgemon-loadgen",
         full: &[
             "--devices",
             "2000",
@@ -150,7 +152,7 @@ pub const STEPS: &[Step] = &[
     },
     Step {
         name: "native_http",
-        program: "target/release/edgemon-native-bench",
+        program: "target/{release}/edgemon-native-bench",
         full: &[
             "--transport",
             "http",
@@ -181,7 +183,7 @@ pub const STEPS: &[Step] = &[
     },
     Step {
         name: "mqtt",
-        program: "target/release/edgemon-native-bench",
+        program: "target/{release}/edgemon-native-bench",
         full: &[
             "--transport",
             "mqtt",
@@ -212,7 +214,7 @@ pub const STEPS: &[Step] = &[
     },
     Step {
         name: "fleet_100k",
-        program: "target/release/edgemon-loadgen",
+        program: "target/{release}/edgemon-loadgen",
         full: &[
             "--devices",
             "100000",
@@ -235,28 +237,28 @@ pub const STEPS: &[Step] = &[
     },
     Step {
         name: "alerts",
-        program: "target/release/examples/alerts_bench",
+        program: "target/{release}/examples/alerts_bench",
         full: &["--samples", "300", "--devices", "2000", "--rounds", "3"],
         smoke: &["--samples", "10", "--devices", "10", "--rounds", "1"],
         env: &[],
     },
     Step {
         name: "chart",
-        program: "target/release/examples/chart_bench",
+        program: "target/{release}/examples/chart_bench",
         full: &["--days", "365", "--devices", "1", "--requests", "30"],
         smoke: &["--days", "2", "--devices", "1", "--requests", "2"],
         env: &[],
     },
     Step {
         name: "influxdb",
-        program: "target/release/edgemon-influx-bench",
+        program: "target/{release}/edgemon-influx-bench",
         full: &[],
-        smoke: &["--devices", "20", "--rounds", "1"],
+        smoke: &["--devices", "20", "--samples", "1"],
         env: &[],
     },
     Step {
         name: "agent_collect",
-        program: "target/agent/edgemon-agent",
+        program: "target/{agent}/edgemon-agent",
         full: &["bench-collect", "--runs", "20"],
         smoke: &["bench-collect", "--runs", "2"],
         env: &[],
@@ -264,18 +266,28 @@ pub const STEPS: &[Step] = &[
     Step {
         name: "agent_size",
         program: "/usr/bin/stat",
-        full: &["-c", "agent_size bytes=%s", "target/agent/edgemon-agent"],
-        smoke: &["-c", "agent_size bytes=%s", "target/agent/edgemon-agent"],
+        full: &["-c", "agent_size bytes=%s", "target/{agent}/edgemon-agent"],
+        smoke: &["-c", "agent_size bytes=%s", "target/{agent}/edgemon-agent"],
         env: &[],
     },
     Step {
         name: "agent_replay",
-        program: "target/release/examples/bench_replay",
+        program: "target/{release}/examples/bench_replay",
         full: &[],
         smoke: &["--minutes", "30"],
         env: &[],
     },
 ];
+
+/// `text` with the profile placeholders of [`Step`] replaced.
+pub fn with_profiles(text: &str, smoke: bool) -> String {
+    let (release, agent) = if smoke {
+        ("debug", "debug")
+    } else {
+        ("release", "agent")
+    };
+    text.replace("{release}", release).replace("{agent}", agent)
+}
 
 /// The figures of issue 12, in its order.
 pub const FIGURES: &[Figure] = &[
@@ -442,6 +454,24 @@ mod tests {
         assert_eq!(number(0.5812), "0.581");
         assert_eq!(number(12.345), "12.35");
         assert_eq!(number(874.0), "874");
+    }
+
+    #[test]
+    fn profiles_fill_the_placeholders() {
+        assert_eq!(
+            with_profiles("target/{release}/x", false),
+            "target/release/x"
+        );
+        assert_eq!(with_profiles("target/{agent}/a", false), "target/agent/a");
+        assert_eq!(with_profiles("target/{agent}/a", true), "target/debug/a");
+        for step in STEPS {
+            for text in std::iter::once(&step.program)
+                .chain(step.full)
+                .chain(step.smoke)
+            {
+                assert!(!with_profiles(text, true).contains('{'), "{text}");
+            }
+        }
     }
 
     #[test]

@@ -5,7 +5,7 @@
 
 use anyhow::Context as _;
 use clap::Parser;
-use edgemon_bench::suite::{FIGURES, STEPS, Target, extract, number};
+use edgemon_bench::suite::{FIGURES, STEPS, Target, extract, number, with_profiles};
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::Command;
@@ -38,11 +38,15 @@ fn main() -> anyhow::Result<()> {
         if !args.only.is_empty() && !args.only.iter().any(|o| o == step.name) {
             continue;
         }
-        let argv = if args.smoke { step.smoke } else { step.full };
-        eprintln!("== {} ({} {})", step.name, step.program, argv.join(" "));
+        let argv: Vec<String> = (if args.smoke { step.smoke } else { step.full })
+            .iter()
+            .map(|a| with_profiles(a, args.smoke))
+            .collect();
+        let program = with_profiles(step.program, args.smoke);
+        eprintln!("== {} ({program} {})", step.name, argv.join(" "));
         let started = Instant::now();
-        let out = Command::new(step.program)
-            .args(argv)
+        let out = Command::new(&program)
+            .args(&argv)
             .envs(step.env.iter().copied())
             .stderr(std::process::Stdio::inherit())
             .output()
