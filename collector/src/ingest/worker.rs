@@ -33,6 +33,9 @@ pub struct Processor {
     /// Native devices' states as of the last batch derived (ahead of `ledger` until the
     /// batch is written).
     devices: HashMap<Uuid, DeviceLedger>,
+    /// Devices whose session changes the post-storage stage could not commit: their open
+    /// sessions are read back from the store before their next sample.
+    reload_sessions: Arc<std::sync::Mutex<Vec<Uuid>>>,
 }
 
 use crate::derive::{self, DEVICE_DATA, DeviceInfo, PreviousCounters, transform};
@@ -69,6 +72,7 @@ impl Processor {
             open_sessions: HashMap::new(),
             ledger,
             devices: HashMap::new(),
+            reload_sessions: Arc::default(),
         }
     }
 
@@ -144,6 +148,19 @@ impl Processor {
                     delay = (delay * 2).min(Duration::from_secs(30));
                 }
             }
+        }
+    }
+
+    /// Drop the in-memory open sessions of devices whose changes were not committed.
+    fn forget_failed_sessions(&mut self) {
+        let failed = std::mem::take(
+            &mut *self
+                .reload_sessions
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
+        for d in failed {
+            self.open_sessions.remove(&d);
         }
     }
 
@@ -311,12 +328,27 @@ pub(super) async fn run(
     stats: Arc<Stats>,
     queued_bytes: Arc<std::sync::atomic::AtomicUsize>,
 ) {
+    let (post_tx, post_rx) = mpsc::channel(POST_QUEUE);
+    let post = tokio::spawn(post_storage(
+        processor.alerts.clone(),
+        processor.sessions.clone(),
+        processor.reload_sessions.clone(),
+        post_rx,
+        stats.clone(),
+    ));
     let mut batch = Vec::with_capacity(batch_max);
     loop {
         batch.clear();
         if rx.recv_many(&mut batch, batch_max).await == 0 {
-            return; // every sender is gone and the queue is empty
+            // Every sender is gone and the queue is empty: let the post-storage stage
+            // finish what it holds.
+            drop(post_tx);
+            if let Err(e) = post.await {
+                tracing::error!(error = %e, "post-storage stage panicked");
+            }
+            return;
         }
+        processor.forget_failed_sessions();
         // A write holds at most about `batch_max` samples (a native batch is never split),
         // so large native batches do not make huge writes.
         let mut group = Group::default();
@@ -340,17 +372,34 @@ pub(super) async fn run(
                 }
             }
             if group.samples >= batch_max as u64 {
-                flush(&mut processor, std::mem::take(&mut group), &stats).await;
+                flush(&mut processor, std::mem::take(&mut group), &stats, &post_tx).await;
             }
         }
         if group.samples > 0 || !group.answers.is_empty() {
-            flush(&mut processor, group, &stats).await;
+            flush(&mut processor, group, &stats, &post_tx).await;
         }
     }
 }
 
+/// Groups stored but not yet evaluated (alerts) and whose sessions are not yet committed,
+/// at most: beyond it the worker waits (backpressure).
+const POST_QUEUE: usize = 4;
+
+/// What the post-storage stage does with a stored group.
+struct Stored {
+    points: Vec<Point>,
+    sessions: Vec<Step>,
+}
+
 /// Write a group's points, commit its devices' ledgers, then answer its native batches.
-async fn flush(processor: &mut Processor, mut group: Group, stats: &Stats) {
+/// Alert evaluation and WiFi sessions (derived data: no answer waits for them) go to the
+/// post-storage stage, so their commits overlap the derivation of the next group.
+async fn flush(
+    processor: &mut Processor,
+    mut group: Group,
+    stats: &Stats,
+    post: &mpsc::Sender<Stored>,
+) {
     let count = group.points.len() as u64;
     let mut delay = Duration::from_millis(100);
     loop {
@@ -371,10 +420,6 @@ async fn flush(processor: &mut Processor, mut group: Group, stats: &Stats) {
     for done in group.stored.drain(..) {
         let _ = done.send(());
     }
-    if let Some(alerts) = &processor.alerts {
-        alerts.observe(&group.points, now_us(), true, true).await;
-    }
-    commit_sessions(processor, std::mem::take(&mut group.sessions), stats).await;
     if !group.touched.is_empty() {
         group.touched.sort_unstable();
         group.touched.dedup();
@@ -393,17 +438,46 @@ async fn flush(processor: &mut Processor, mut group: Group, stats: &Stats) {
         // The sender may be gone (client disconnected): the batch is stored anyway.
         let _ = done.send(outcome);
     }
+    let stored = Stored {
+        points: std::mem::take(&mut group.points),
+        sessions: std::mem::take(&mut group.sessions),
+    };
+    if post.send(stored).await.is_err() {
+        tracing::error!("post-storage stage stopped; alerts and sessions of a group skipped");
+    }
 }
 
-/// Stores a batch's WiFi session changes in one transaction. A failure is logged and
-/// counted, and the devices' views are reloaded from the store next time: sessions are
-/// derived data, so ingest does not wait for them.
-async fn commit_sessions(processor: &mut Processor, steps: Vec<Step>, stats: &Stats) {
-    let Some(store) = processor.sessions.clone() else {
-        return;
-    };
+/// The post-storage stage: alert evaluation, then the WiFi session changes, group by group
+/// in storage order.
+async fn post_storage(
+    alerts: Option<Arc<crate::alerts::Alerts>>,
+    sessions: Option<Arc<SessionStore>>,
+    reload: Arc<std::sync::Mutex<Vec<Uuid>>>,
+    mut rx: mpsc::Receiver<Stored>,
+    stats: Arc<Stats>,
+) {
+    while let Some(stored) = rx.recv().await {
+        if let Some(alerts) = &alerts {
+            alerts.observe(&stored.points, now_us(), true, true).await;
+        }
+        if let Some(store) = &sessions
+            && let Err(devices) = commit_sessions(store.clone(), stored.sessions).await
+        {
+            stats.session_failures.fetch_add(1, Ordering::Relaxed);
+            reload
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner)
+                .extend(devices);
+        }
+    }
+}
+
+/// Stores a batch's WiFi session changes in one transaction. A failure is logged and its
+/// devices returned, so that their views are reloaded from the store: sessions are derived
+/// data, so ingest does not wait for them.
+async fn commit_sessions(store: Arc<SessionStore>, steps: Vec<Step>) -> Result<(), Vec<Uuid>> {
     if steps.is_empty() {
-        return;
+        return Ok(());
     }
     let devices: Vec<Uuid> = steps.iter().map(|s| s.device).collect();
     let r = tokio::task::spawn_blocking(move || store.commit(&steps))
@@ -411,10 +485,8 @@ async fn commit_sessions(processor: &mut Processor, steps: Vec<Step>, stats: &St
         .map_err(|e| e.to_string())
         .and_then(|r| r.map_err(|e| e.to_string()));
     if let Err(e) = r {
-        stats.session_failures.fetch_add(1, Ordering::Relaxed);
         tracing::warn!(error = %e, "WiFi session changes not stored");
-        for d in devices {
-            processor.open_sessions.remove(&d);
-        }
+        return Err(devices);
     }
+    Ok(())
 }

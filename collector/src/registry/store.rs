@@ -48,7 +48,7 @@ fn mac_key(org: Uuid, mac: &str) -> Vec<u8> {
 
 impl Store {
     pub fn open(path: &Path) -> Result<Self, RegistryError> {
-        let db = Database::create(path)
+        let db = crate::open_redb(path, 32)
             .map_err(|e| RegistryError::Storage(format!("cannot open {}: {e}", path.display())))?;
         let tx = db.begin_write().map_err(storage)?;
         for t in [ORGS, DEVICES, DEVICE_KEYS, DEVICE_MACS, TOKENS] {

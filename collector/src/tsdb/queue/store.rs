@@ -69,7 +69,7 @@ impl QueueStore {
             path: path.to_path_buf(),
             message,
         };
-        let db = Database::create(path).map_err(|e| fail(e.to_string()))?;
+        let db = crate::open_redb(path, 32).map_err(|e| fail(e.to_string()))?;
         let txn = db.begin_write().map_err(|e| fail(e.to_string()))?;
         {
             txn.open_table(ENTRIES).map_err(|e| fail(e.to_string()))?;
