@@ -246,20 +246,20 @@ fn start_checks(
     config: &Config,
     stores: &Stores,
     stop: impl std::future::Future<Output = ()> + Send + 'static,
-) -> anyhow::Result<Task> {
+) -> anyhow::Result<(Task, Option<Arc<crate::checks::runner::CheckStats>>)> {
     if !config.checks.enabled {
-        return Ok(None);
+        return Ok((None, None));
     }
     let runner = check_runner(config, stores)?;
+    let stats = runner.stats.clone();
     let recovery = stores.alerts.as_ref().and_then(|a| a.recovery_channel());
     let plan = Plan {
         interval: config.checks.interval.std(),
         jitter: config.checks.jitter.std(),
         critical: config.alerts.critical_metrics.clone(),
     };
-    Ok(Some(tokio::spawn(schedule::run(
-        runner, plan, recovery, stop,
-    ))))
+    let task = tokio::spawn(schedule::run(runner, plan, recovery, stop));
+    Ok((Some(task), Some(stats)))
 }
 
 /// The notification delivery task, when a channel is configured.
@@ -327,6 +327,7 @@ fn app_state(
         mqtt,
         web: Arc::new(crate::http::ui::Web::from_config(config)),
         skews: Arc::default(),
+        checks: None,
     }
 }
 
@@ -362,7 +363,7 @@ pub async fn serve(
         config.ingest.batch_max,
     );
     let (stop_checks, checks_stopped) = tokio::sync::oneshot::channel::<()>();
-    let schedule = start_checks(&config, &stores, async {
+    let (schedule, check_stats) = start_checks(&config, &stores, async {
         let _ = checks_stopped.await;
     })?;
     let (stop_delivery, delivery_stopped) = tokio::sync::oneshot::channel::<()>();
@@ -387,6 +388,7 @@ pub async fn serve(
     });
     let mut state = app_state(&config, &stores, pipeline, tsdb, mqtt_stats);
     state.skews = skews;
+    state.checks = check_stats;
     let app = router(state, config.http.max_body_bytes);
     tracing::info!(%addr, data_dir = %config.data_dir.display(), "edgemon-collector listening");
     on_ready(addr);

@@ -118,6 +118,7 @@ async fn answers_after_storage_and_429_when_the_queue_is_full() {
         mqtt: None,
         web: std::sync::Arc::default(),
         skews: Arc::default(),
+        checks: None,
         alerts: None,
         sessions: Arc::new(
             edgemon_collector::sessions::SessionStore::open(&dir.path().join("sessions.redb"))

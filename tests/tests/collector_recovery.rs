@@ -70,6 +70,18 @@ fn a_critical_device_that_speaks_is_checked_at_once() {
     assert!(c.stop().success());
     let addr = c.start();
     wait_for(addr, "critical");
+    // The round's checks are on /metrics with the time they took: the unanswered pings
+    // alone waited their 200 ms timeout.
+    let text = request(addr, "GET", "/metrics", &[], b"").text();
+    let figure = |name: &str| -> f64 {
+        text.lines()
+            .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
+            .unwrap_or_else(|| panic!("{name} missing from /metrics"))
+    };
+    let runs = figure("edgemon_check_runs_total");
+    assert!(runs >= 2.0, "{runs} checks ran");
+    assert!((figure("edgemon_check_duration_seconds_count") - runs).abs() < 0.5);
+    assert!(figure("edgemon_check_duration_seconds_sum") >= 0.2);
 
     let sample = std::fs::read(workspace_root().join("examples/payloads/router-ok.json")).unwrap();
     let path = format!(

@@ -18,6 +18,8 @@ pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
 pub struct CheckStats {
     pub runs: AtomicU64,
     pub failures: AtomicU64,
+    /// Microseconds spent in checks (run, store, evaluate), summed over `runs`.
+    pub duration_us: AtomicU64,
 }
 
 /// One check's run against one device.
@@ -36,7 +38,7 @@ pub struct Runner {
     alerts: Option<Arc<Alerts>>,
     limit: Semaphore,
     clock: Clock,
-    pub stats: CheckStats,
+    pub stats: Arc<CheckStats>,
 }
 
 impl std::fmt::Debug for Runner {
@@ -63,7 +65,7 @@ impl Runner {
             alerts,
             limit: Semaphore::new(concurrency),
             clock,
-            stats: CheckStats::default(),
+            stats: Arc::default(),
         }
     }
 
@@ -126,6 +128,7 @@ impl Runner {
         let id = device.id;
         let target = Target { device, status };
         let now = (self.clock)();
+        let started = std::time::Instant::now();
         let result = match check.run(&target, now).await {
             Ok(Some(out)) => match self.tsdb.write(out.points.clone()).await {
                 Ok(()) => {
@@ -139,6 +142,10 @@ impl Runner {
             Ok(None) => Ok(None),
             Err(e) => Err(e.to_string()),
         };
+        self.stats.duration_us.fetch_add(
+            u64::try_from(started.elapsed().as_micros()).unwrap_or(u64::MAX),
+            Ordering::Relaxed,
+        );
         if let Err(e) = &result {
             self.stats.failures.fetch_add(1, Ordering::Relaxed);
             tracing::warn!(device = %id, check = check.name(), error = %e, "check failed");

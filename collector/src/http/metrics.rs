@@ -161,6 +161,38 @@ fn ingest_gauges(out: &mut String, state: &AppState) {
         "Devices whose newest sample shows a clock more than 5 min ahead or 1 h behind.",
         state.skews.count() as u64,
     );
+    if let Some(checks) = &state.checks {
+        check_figures(out, checks);
+    }
+}
+
+/// The check runner's counters and the time its checks take (a summary without quantiles:
+/// `rate(_sum) / rate(_count)` is the mean duration).
+fn check_figures(out: &mut String, stats: &crate::checks::runner::CheckStats) {
+    let runs = stats.runs.load(Ordering::Relaxed);
+    line(
+        out,
+        "edgemon_check_runs_total",
+        "counter",
+        "Active checks run (ping, data_collected, wifi_clients).",
+        runs,
+    );
+    line(
+        out,
+        "edgemon_check_failures_total",
+        "counter",
+        "Checks that failed to run or to store their result.",
+        stats.failures.load(Ordering::Relaxed),
+    );
+    #[allow(clippy::cast_precision_loss)]
+    let seconds = stats.duration_us.load(Ordering::Relaxed) as f64 / 1e6;
+    let _ = writeln!(
+        out,
+        "# HELP edgemon_check_duration_seconds Time checks take, from start to evaluated result."
+    );
+    let _ = writeln!(out, "# TYPE edgemon_check_duration_seconds summary");
+    let _ = writeln!(out, "edgemon_check_duration_seconds_sum {seconds}");
+    let _ = writeln!(out, "edgemon_check_duration_seconds_count {runs}");
 }
 
 pub async fn metrics(State(state): State<AppState>) -> Response {

@@ -63,6 +63,8 @@ pub struct AppState {
     pub web: Arc<ui::Web>,
     /// Devices whose clocks are off (`ingest::skew`).
     pub skews: Arc<crate::ingest::skew::Skews>,
+    /// The check runner's figures, when checks run.
+    pub checks: Option<Arc<crate::checks::runner::CheckStats>>,
 }
 
 /// The dashboard's pages and files: not API, so not in the table (nor the document).
