@@ -221,7 +221,7 @@ pub const STEPS: &[Step] = &[
             "--concurrency",
             "64",
             "--rounds",
-            "2",
+            "1",
             "--json",
         ],
         smoke: &[
@@ -324,7 +324,7 @@ pub const FIGURES: &[Figure] = &[
         target: Target::AtLeast(20_000.0),
     },
     Figure {
-        title: "collector peak RSS, 100 000 registered devices, each reporting (2 rounds)",
+        title: "collector peak RSS, 100 000 registered devices, each reporting once",
         step: "fleet_100k",
         output: Output::Json,
         key: "/collector/peak_rss_kib",
