@@ -141,8 +141,9 @@ fn free_port() -> u16 {
         .port()
 }
 
-/// A CA and a server certificate for 127.0.0.1 in `dir`; returns the CA's PEM path.
-fn certificates(dir: &Path) -> PathBuf {
+/// A CA (`ca.pem`) and a server certificate for 127.0.0.1 (`server.pem`, `server.key`) in
+/// `dir`, made with `openssl`; returns the CA's PEM path.
+pub fn certificates(dir: &Path) -> PathBuf {
     let run = |args: &[&str]| {
         let out = Command::new("openssl")
             .args(args)
