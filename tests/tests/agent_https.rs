@@ -98,10 +98,14 @@ fn https_verifies_the_server_with_the_ca_file_or_not_at_all_when_told() {
     wait_for("a certificate error in the log", || {
         std::fs::read_to_string(&log).is_ok_and(|t| t.contains("UnknownIssuer"))
     });
+    // The refused samples stay queued (two at least, so the first post below is not the
+    // newest).
+    wait_for("two samples queued", || {
+        edgemon_tests::agent::queued(dir.path()) >= 2
+    });
     refused.kill();
     assert_eq!(posts(&server.seen), 0);
     let queued = edgemon_tests::agent::queued(dir.path());
-    assert!(queued >= 1, "the refused samples stay queued");
 
     // With the CA file the server is trusted: the queued samples and new ones arrive.
     let ca_arg = ca.display().to_string();
@@ -117,6 +121,16 @@ fn https_verifies_the_server_with_the_ca_file_or_not_at_all_when_told() {
         posts(&server.seen) >= want
     });
     trusted.kill();
+    // The backlog goes oldest first without `current`; the newest sample of a drain
+    // carries `current=true` (the reference agent's marker of its latest sample).
+    {
+        let seen = server.seen.lock().unwrap();
+        assert!(!seen[0].contains("current=true"), "{}", seen[0]);
+        assert!(
+            seen.iter().any(|l| l.ends_with("&current=true")),
+            "{seen:?}"
+        );
+    }
 
     // tls_verify = 0 accepts the unknown issuer.
     let before = posts(&server.seen);
