@@ -88,4 +88,12 @@ fn a_full_disk_drops_the_oldest_counts_them_and_keeps_running() {
     let log = std::fs::read_to_string(dir.path().join("agent.log")).unwrap();
     assert!(log.contains("No space left on device"), "{log}");
     native_common::check_exactly_once_dropping(&c, &[(d["id"].as_str(), flash.as_path())], dropped);
+    // The samples taken after the drops said so: the newest one reached the collector with
+    // the count.
+    let snapshot = native_common::latest_snapshot(&c, &d["id"]);
+    let reported = snapshot["edgemon"]["dropped_samples"].as_u64();
+    assert!(
+        reported.is_some_and(|n| n > 0 && n <= dropped),
+        "the latest sample reports {reported:?} dropped of {dropped}"
+    );
 }

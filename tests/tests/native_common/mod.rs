@@ -335,3 +335,32 @@ pub fn check_openwisp_store(c: &Collector, id: &str, n: u64) {
         check_store(&store, id, n).await;
     });
 }
+
+/// After the collector stopped: the device's latest stored snapshot (`device_data`).
+pub fn latest_snapshot(c: &Collector, id: &str) -> serde_json::Value {
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(async {
+        let store = EmbeddedStore::open(
+            c.data_dir().join("timeseries.redb"),
+            EmbeddedConfig::default(),
+            std::sync::Arc::new(SystemClock),
+        )
+        .unwrap();
+        let snap = store
+            .latest(
+                Retention::Short,
+                "device_data".into(),
+                vec![("pk".into(), id.into())],
+            )
+            .await
+            .unwrap()
+            .expect("a snapshot");
+        let Some(FieldValue::Str(data)) = snap.fields.get("data") else {
+            panic!("no data")
+        };
+        serde_json::from_str(data).unwrap()
+    })
+}
