@@ -76,6 +76,8 @@ pub fn check_exactly_once_min(c: &Collector, agents: &[(&str, &Path)], min: u64)
         assert!(settled >= acked.len() as u64 && settled < next_seq);
         rt.block_on(check_store(&store, id, settled));
     }
+    // Closed before returning: a caller may open the file again at once.
+    rt.block_on(store.close());
 }
 
 /// After the collector stopped, for an agent that dropped `dropped` samples (full queue):
@@ -115,6 +117,8 @@ pub fn check_exactly_once_dropping(c: &Collector, agents: &[(&str, &Path)], drop
         assert!(settled < next_seq);
         rt.block_on(check_store(&store, id, settled));
     }
+    // Closed before returning: a caller may open the file again at once.
+    rt.block_on(store.close());
 }
 
 /// One point per stored sample (distinct collection times), and traffic deltas that add
@@ -291,6 +295,8 @@ pub fn check_openwisp_exactly_once(c: &Collector, agents: &[(&str, &Path)], min:
         );
         rt.block_on(check_store(&store, id, cpu));
     }
+    // Closed before returning: a caller may open the file again at once.
+    rt.block_on(store.close());
 }
 
 async fn count(store: &EmbeddedStore, measurement: &str, field: &str, id: &str) -> u64 {
@@ -333,6 +339,7 @@ pub fn check_openwisp_store(c: &Collector, id: &str, n: u64) {
         )
         .unwrap();
         check_store(&store, id, n).await;
+        store.close().await;
     });
 }
 
@@ -358,6 +365,7 @@ pub fn latest_snapshot(c: &Collector, id: &str) -> serde_json::Value {
             .await
             .unwrap()
             .expect("a snapshot");
+        store.close().await;
         let Some(FieldValue::Str(data)) = snap.fields.get("data") else {
             panic!("no data")
         };
