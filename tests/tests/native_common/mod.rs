@@ -35,18 +35,7 @@ pub fn check_exactly_once(c: &Collector, agents: &[(&str, &Path)]) {
 /// [`check_exactly_once`] for agents that collected more than `min` samples each.
 pub fn check_exactly_once_min(c: &Collector, agents: &[(&str, &Path)], min: u64) {
     let ledger = Ledger::open(&c.data_dir().join("ingest.redb")).unwrap();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let store = rt.block_on(async {
-        EmbeddedStore::open(
-            c.data_dir().join("timeseries.redb"),
-            EmbeddedConfig::default(),
-            std::sync::Arc::new(SystemClock),
-        )
-        .unwrap()
-    });
+    let (rt, store) = open_store(c);
     for (id, dir) in agents {
         let (next_seq, unacked, dropped) = agent_queue(dir);
         assert_eq!(dropped, 0);
@@ -85,18 +74,7 @@ pub fn check_exactly_once_min(c: &Collector, agents: &[(&str, &Path)], min: u64)
 /// stored sample is in the store once (see [`check_store`]).
 pub fn check_exactly_once_dropping(c: &Collector, agents: &[(&str, &Path)], dropped: u64) {
     let ledger = Ledger::open(&c.data_dir().join("ingest.redb")).unwrap();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let store = rt.block_on(async {
-        EmbeddedStore::open(
-            c.data_dir().join("timeseries.redb"),
-            EmbeddedConfig::default(),
-            std::sync::Arc::new(SystemClock),
-        )
-        .unwrap()
-    });
+    let (rt, store) = open_store(c);
     for (id, dir) in agents {
         let (next_seq, unacked, queue_dropped) = agent_queue(dir);
         assert!(queue_dropped >= dropped.min(1), "the queue counted no drop");
@@ -150,19 +128,7 @@ pub async fn check_store(store: &EmbeddedStore, id: &str, settled: u64) {
         one(cpu),
         Some(FieldValue::Int(i64::try_from(settled).unwrap()))
     );
-    let snap = store
-        .latest(
-            Retention::Short,
-            "device_data".into(),
-            vec![("pk".into(), id.into())],
-        )
-        .await
-        .unwrap()
-        .expect("a snapshot");
-    let Some(FieldValue::Str(data)) = snap.fields.get("data") else {
-        panic!("no data")
-    };
-    let data: serde_json::Value = serde_json::from_str(data).unwrap();
+    let data = snapshot(store, id).await;
     let mut checked = 0;
     for iface in data["interfaces"].as_array().unwrap() {
         let Some(rx) = iface["statistics"]["rx_bytes"].as_i64() else {
@@ -266,18 +232,7 @@ pub fn publish(port: u16, user: &Device, messages: &[(String, Vec<u8>)]) {
 /// sample the agent deleted is stored, none twice, and the traffic deltas add up (see
 /// [`check_store`]). Samples whose 200 was lost with the collector may be stored too.
 pub fn check_openwisp_exactly_once(c: &Collector, agents: &[(&str, &Path)], min: u64) {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    let store = rt.block_on(async {
-        EmbeddedStore::open(
-            c.data_dir().join("timeseries.redb"),
-            EmbeddedConfig::default(),
-            std::sync::Arc::new(SystemClock),
-        )
-        .unwrap()
-    });
+    let (rt, store) = open_store(c);
     for (id, dir) in agents {
         let (next_seq, unacked, dropped) = agent_queue(dir);
         assert_eq!(dropped, 0);
@@ -327,17 +282,8 @@ async fn count(store: &EmbeddedStore, measurement: &str, field: &str, id: &str) 
 /// After the collector stopped: `n` samples of device `id` are stored, with traffic deltas
 /// that add up to its last counters.
 pub fn check_openwisp_store(c: &Collector, id: &str, n: u64) {
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
+    let (rt, store) = open_store(c);
     rt.block_on(async {
-        let store = EmbeddedStore::open(
-            c.data_dir().join("timeseries.redb"),
-            EmbeddedConfig::default(),
-            std::sync::Arc::new(SystemClock),
-        )
-        .unwrap();
         check_store(&store, id, n).await;
         store.close().await;
     });
@@ -345,30 +291,45 @@ pub fn check_openwisp_store(c: &Collector, id: &str, n: u64) {
 
 /// After the collector stopped: the device's latest stored snapshot (`device_data`).
 pub fn latest_snapshot(c: &Collector, id: &str) -> serde_json::Value {
+    let (rt, store) = open_store(c);
+    rt.block_on(async {
+        let data = snapshot(&store, id).await;
+        store.close().await;
+        data
+    })
+}
+
+/// The stopped collector's embedded store, with a runtime to query it. Close it before
+/// returning: a caller may open the file again at once.
+pub fn open_store(c: &Collector) -> (tokio::runtime::Runtime, EmbeddedStore) {
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
-    rt.block_on(async {
-        let store = EmbeddedStore::open(
+    let store = rt.block_on(async {
+        EmbeddedStore::open(
             c.data_dir().join("timeseries.redb"),
             EmbeddedConfig::default(),
             std::sync::Arc::new(SystemClock),
         )
-        .unwrap();
-        let snap = store
-            .latest(
-                Retention::Short,
-                "device_data".into(),
-                vec![("pk".into(), id.into())],
-            )
-            .await
-            .unwrap()
-            .expect("a snapshot");
-        store.close().await;
-        let Some(FieldValue::Str(data)) = snap.fields.get("data") else {
-            panic!("no data")
-        };
-        serde_json::from_str(data).unwrap()
-    })
+        .unwrap()
+    });
+    (rt, store)
+}
+
+/// The device's latest `device_data` snapshot in `store`.
+async fn snapshot(store: &EmbeddedStore, id: &str) -> serde_json::Value {
+    let snap = store
+        .latest(
+            Retention::Short,
+            "device_data".into(),
+            vec![("pk".into(), id.into())],
+        )
+        .await
+        .unwrap()
+        .expect("a snapshot");
+    let Some(FieldValue::Str(data)) = snap.fields.get("data") else {
+        panic!("no data")
+    };
+    serde_json::from_str(data).unwrap()
 }

@@ -105,8 +105,16 @@ fn scan(
     )?;
     let points = txn.open_table(POINTS).map_err(db_err)?;
     let rollups = Rollups {
-        hours: txn.open_table(rollup::ROLLUPS).map_err(db_err)?,
-        days: txn.open_table(rollup::DAYS).map_err(db_err)?,
+        levels: [
+            (
+                txn.open_table(rollup::DAYS).map_err(db_err)?,
+                rollup::DAY_US,
+            ),
+            (
+                txn.open_table(rollup::ROLLUPS).map_err(db_err)?,
+                rollup::HOUR_US,
+            ),
+        ],
     };
     // Days, then hours, wholly inside the range may come from their rollups (`rollup.rs`).
     let use_rollups =
@@ -116,8 +124,9 @@ fn scan(
         let group = evals[0].group_of(&key.tags);
         let mut cursor = from;
         if use_rollups {
-            days(
+            feed(
                 &rollups,
+                0,
                 &points,
                 id,
                 &mut cursor,
@@ -131,17 +140,21 @@ fn scan(
     Ok(())
 }
 
-/// The rollup tables in a read transaction.
+/// A rollup table in a read transaction.
+type RollupTable = redb::ReadOnlyTable<(u64, i64), &'static [u8]>;
+
+/// The rollup tables with their units, coarsest first.
 struct Rollups {
-    hours: redb::ReadOnlyTable<(u64, i64), &'static [u8]>,
-    days: redb::ReadOnlyTable<(u64, i64), &'static [u8]>,
+    levels: [(RollupTable, i64); 2],
 }
 
-/// Feed `[cursor, end)` of series `id` from daily rollups where they can stand for their
-/// day, and from [`hours`] elsewhere; `cursor` ends at `end`.
+/// Feed `[cursor, end)` of series `id` from the rollups of `level` where they can stand
+/// for their day or hour, from the finer levels between them, and from the points below
+/// the finest; `cursor` ends at `end`.
 #[allow(clippy::too_many_arguments)]
-fn days(
+fn feed(
     rollups: &Rollups,
+    level: usize,
     points: &impl ReadableTable<(u64, i64), &'static [u8]>,
     id: u64,
     cursor: &mut i64,
@@ -149,79 +162,34 @@ fn days(
     group: &std::collections::BTreeMap<String, String>,
     evals: &mut [&mut Evaluation],
 ) -> Result<(), StoreError> {
+    let Some((table, unit)) = rollups.levels.get(level) else {
+        scan_points(points, id, *cursor, end, group, evals)?;
+        *cursor = end;
+        return Ok(());
+    };
     let (first, last_end) = (
-        rollup::start_at_or_after(*cursor, rollup::DAY_US),
-        rollup::start_of(end, rollup::DAY_US),
+        rollup::start_at_or_after(*cursor, *unit),
+        rollup::start_of(end, *unit),
     );
     if first < last_end {
-        for row in rollups
-            .days
-            .range((id, first)..(id, last_end))
-            .map_err(db_err)?
-        {
+        for row in table.range((id, first)..(id, last_end)).map_err(db_err)? {
             let (k, v) = row.map_err(db_err)?;
             let start = k.value().1;
-            if !evals.iter().all(|e| e.in_one_bucket(start, rollup::DAY_US)) {
+            if !evals.iter().all(|e| e.in_one_bucket(start, *unit)) {
                 continue;
             }
             let summary = rollup::decode(v.value())?;
             if !evals.iter().all(|e| e.accepts(&summary)) {
                 continue;
             }
-            hours(rollups, points, id, cursor, start, group, evals)?;
+            feed(rollups, level + 1, points, id, cursor, start, group, evals)?;
             for eval in evals.iter_mut() {
                 eval.push_rollup(group, start, &summary)?;
             }
-            *cursor = start + rollup::DAY_US;
+            *cursor = start + unit;
         }
     }
-    hours(rollups, points, id, cursor, end, group, evals)
-}
-
-/// Feed `[cursor, end)` of series `id` from hourly rollups where they can stand for their
-/// hour and from points elsewhere; `cursor` ends at `end`.
-#[allow(clippy::too_many_arguments)]
-fn hours(
-    rollups: &Rollups,
-    points: &impl ReadableTable<(u64, i64), &'static [u8]>,
-    id: u64,
-    cursor: &mut i64,
-    end: i64,
-    group: &std::collections::BTreeMap<String, String>,
-    evals: &mut [&mut Evaluation],
-) -> Result<(), StoreError> {
-    let (first, last_end) = (
-        rollup::start_at_or_after(*cursor, rollup::HOUR_US),
-        rollup::start_of(end, rollup::HOUR_US),
-    );
-    if first < last_end {
-        for row in rollups
-            .hours
-            .range((id, first)..(id, last_end))
-            .map_err(db_err)?
-        {
-            let (k, v) = row.map_err(db_err)?;
-            let start = k.value().1;
-            if !evals
-                .iter()
-                .all(|e| e.in_one_bucket(start, rollup::HOUR_US))
-            {
-                continue;
-            }
-            let summary = rollup::decode(v.value())?;
-            if !evals.iter().all(|e| e.accepts(&summary)) {
-                continue;
-            }
-            scan_points(points, id, *cursor, start, group, evals)?;
-            for eval in evals.iter_mut() {
-                eval.push_rollup(group, start, &summary)?;
-            }
-            *cursor = start + rollup::HOUR_US;
-        }
-    }
-    scan_points(points, id, *cursor, end, group, evals)?;
-    *cursor = end;
-    Ok(())
+    feed(rollups, level + 1, points, id, cursor, end, group, evals)
 }
 
 /// Feed the points of series `id` in `[from, to)` to `evals`.
