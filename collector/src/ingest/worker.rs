@@ -126,29 +126,13 @@ impl Processor {
         (points, outcome)
     }
 
-    /// Commit the states of these devices (retrying until it works: the batches wait).
-    async fn commit(&self, devices: &[Uuid], stats: &Stats) {
-        let states: Vec<(Uuid, DeviceLedger)> = devices
+    /// The states of these devices as derived so far (their ledger commit, once the
+    /// group is stored, must not include later groups' samples).
+    fn states(&self, devices: &[Uuid]) -> Vec<(Uuid, DeviceLedger)> {
+        devices
             .iter()
             .filter_map(|d| self.devices.get(d).map(|s| (*d, s.clone())))
-            .collect();
-        let states = Arc::new(states);
-        let mut delay = Duration::from_millis(100);
-        loop {
-            let (ledger, states2) = (self.ledger.clone(), states.clone());
-            let r = tokio::task::spawn_blocking(move || ledger.commit(&states2))
-                .await
-                .unwrap_or_else(|e| Err(LedgerError::from_panic(&e)));
-            match r {
-                Ok(()) => return,
-                Err(e) => {
-                    stats.ledger_failures.fetch_add(1, Ordering::Relaxed);
-                    tracing::warn!(error = %e, "ingest ledger commit failed; retrying");
-                    tokio::time::sleep(delay).await;
-                    delay = (delay * 2).min(Duration::from_secs(30));
-                }
-            }
-        }
+            .collect()
     }
 
     /// Drop the in-memory open sessions of devices whose changes were not committed.
@@ -321,6 +305,23 @@ struct Group {
     stored: Vec<tokio::sync::oneshot::Sender<()>>,
 }
 
+/// A group whose write has started: the acknowledgement stage finishes it.
+struct InFlight {
+    /// The write (retried until it works); gives the points back for the post stage.
+    write: tokio::task::JoinHandle<Vec<Point>>,
+    samples: u64,
+    answers: Vec<(tokio::sync::oneshot::Sender<Outcome>, Outcome)>,
+    /// The native devices' states as of this group, committed once it is stored.
+    states: Vec<(Uuid, DeviceLedger)>,
+    sessions: Vec<Step>,
+    stored: Vec<tokio::sync::oneshot::Sender<()>>,
+}
+
+/// Groups written but not yet acknowledged, at most, beyond the one being derived: the
+/// worker derives the next group while the store commits the previous ones (their
+/// fsyncs overlap the derivation), and waits beyond it (backpressure).
+const IN_FLIGHT: usize = 2;
+
 pub(super) async fn run(
     mut processor: Processor,
     mut rx: mpsc::Receiver<Work>,
@@ -336,15 +337,24 @@ pub(super) async fn run(
         post_rx,
         stats.clone(),
     ));
+    let (ack_tx, ack_rx) = mpsc::channel(IN_FLIGHT);
+    let ack = tokio::spawn(acknowledge(
+        processor.ledger.clone(),
+        ack_rx,
+        stats.clone(),
+        post_tx,
+    ));
     let mut batch = Vec::with_capacity(batch_max);
     loop {
         batch.clear();
         if rx.recv_many(&mut batch, batch_max).await == 0 {
-            // Every sender is gone and the queue is empty: let the post-storage stage
-            // finish what it holds.
-            drop(post_tx);
-            if let Err(e) = post.await {
-                tracing::error!(error = %e, "post-storage stage panicked");
+            // Every sender is gone and the queue is empty: let the later stages finish
+            // what they hold (the acknowledgements, then alerts and sessions).
+            drop(ack_tx);
+            for (stage, handle) in [("acknowledgement", ack), ("post-storage", post)] {
+                if let Err(e) = handle.await {
+                    tracing::error!(error = %e, "{stage} stage panicked");
+                }
             }
             return;
         }
@@ -372,11 +382,11 @@ pub(super) async fn run(
                 }
             }
             if group.samples >= batch_max as u64 {
-                flush(&mut processor, std::mem::take(&mut group), &stats, &post_tx).await;
+                flush(&processor, std::mem::take(&mut group), &stats, &ack_tx).await;
             }
         }
         if group.samples > 0 || !group.answers.is_empty() {
-            flush(&mut processor, group, &stats, &post_tx).await;
+            flush(&processor, group, &stats, &ack_tx).await;
         }
     }
 }
@@ -391,59 +401,121 @@ struct Stored {
     sessions: Vec<Step>,
 }
 
-/// Write a group's points, commit its devices' ledgers, then answer its native batches.
-/// Alert evaluation and WiFi sessions (derived data: no answer waits for them) go to the
-/// post-storage stage, so their commits overlap the derivation of the next group.
+/// Start writing a group's points (retried until they are stored) and hand the rest to
+/// the acknowledgement stage. Writes of consecutive groups may overlap and land in any
+/// order: points are keyed by series and time, so the order does not change what is
+/// stored; the acknowledgements keep the groups' order.
 async fn flush(
-    processor: &mut Processor,
+    processor: &Processor,
     mut group: Group,
-    stats: &Stats,
-    post: &mpsc::Sender<Stored>,
+    stats: &Arc<Stats>,
+    ack: &mpsc::Sender<InFlight>,
 ) {
-    let count = group.points.len() as u64;
+    group.touched.sort_unstable();
+    group.touched.dedup();
+    let states = processor.states(&group.touched);
+    let (tsdb, stats2) = (processor.tsdb.clone(), stats.clone());
+    let points = group.points;
+    let write = tokio::spawn(async move {
+        let count = points.len() as u64;
+        let mut delay = Duration::from_millis(100);
+        loop {
+            match tsdb.write(points.clone()).await {
+                Ok(()) => break,
+                Err(e) => {
+                    stats2.write_failures.fetch_add(1, Ordering::Relaxed);
+                    tracing::warn!(error = %e, points = count, retry_in_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX), "time-series write failed; retrying");
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(Duration::from_secs(30));
+                }
+            }
+        }
+        points
+    });
+    let in_flight = InFlight {
+        write,
+        samples: group.samples,
+        answers: group.answers,
+        states,
+        sessions: group.sessions,
+        stored: group.stored,
+    };
+    if ack.send(in_flight).await.is_err() {
+        tracing::error!("acknowledgement stage stopped; a group is not acknowledged");
+    }
+}
+
+/// The acknowledgement stage, group by group in the worker's order: wait for the write,
+/// answer the OpenWISP posts, commit the native devices' ledgers, answer the native
+/// batches, then pass the points on to alerts and sessions (derived data: no answer waits
+/// for them).
+async fn acknowledge(
+    ledger: Arc<Ledger>,
+    mut rx: mpsc::Receiver<InFlight>,
+    stats: Arc<Stats>,
+    post: mpsc::Sender<Stored>,
+) {
+    while let Some(group) = rx.recv().await {
+        let points = match group.write.await {
+            Ok(points) => points,
+            Err(e) => {
+                // Only a panic in the store gets here: nothing of the group is answered.
+                tracing::error!(error = %e, "time-series write task failed; a group is not acknowledged");
+                continue;
+            }
+        };
+        stats.stored.fetch_add(group.samples, Ordering::Relaxed);
+        stats
+            .points
+            .fetch_add(points.len() as u64, Ordering::Relaxed);
+        // The points are durable: the posts may be answered.
+        for done in group.stored {
+            let _ = done.send(());
+        }
+        if !group.states.is_empty() {
+            commit_ledger(&ledger, group.states, &stats).await;
+        }
+        for (done, outcome) in group.answers {
+            stats.native_batches.fetch_add(1, Ordering::Relaxed);
+            stats
+                .native_duplicates
+                .fetch_add(outcome.duplicates, Ordering::Relaxed);
+            stats.native_lost.fetch_add(outcome.lost, Ordering::Relaxed);
+            stats.native_late.fetch_add(outcome.late, Ordering::Relaxed);
+            stats
+                .native_invalid
+                .fetch_add(outcome.invalid.len() as u64, Ordering::Relaxed);
+            // The sender may be gone (client disconnected): the batch is stored anyway.
+            let _ = done.send(outcome);
+        }
+        let stored = Stored {
+            points,
+            sessions: group.sessions,
+        };
+        if post.send(stored).await.is_err() {
+            tracing::error!("post-storage stage stopped; alerts and sessions of a group skipped");
+        }
+    }
+}
+
+/// Commit these native devices' states (retrying until it works: the batches wait).
+async fn commit_ledger(ledger: &Arc<Ledger>, states: Vec<(Uuid, DeviceLedger)>, stats: &Stats) {
+    let states = Arc::new(states);
     let mut delay = Duration::from_millis(100);
     loop {
-        match processor.tsdb.write(group.points.clone()).await {
-            Ok(()) => break,
+        let (ledger, states2) = (ledger.clone(), states.clone());
+        let r = tokio::task::spawn_blocking(move || ledger.commit(&states2))
+            .await
+            .unwrap_or_else(|e| Err(LedgerError::from_panic(&e)));
+        match r {
+            Ok(()) => return,
             Err(e) => {
-                stats.write_failures.fetch_add(1, Ordering::Relaxed);
-                tracing::warn!(error = %e, points = count, retry_in_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX), "time-series write failed; retrying");
+                stats.ledger_failures.fetch_add(1, Ordering::Relaxed);
+                tracing::warn!(error = %e, "ingest ledger commit failed; retrying");
                 tokio::time::sleep(delay).await;
                 delay = (delay * 2).min(Duration::from_secs(30));
             }
         }
-    }
-    stats.stored.fetch_add(group.samples, Ordering::Relaxed);
-    stats.points.fetch_add(count, Ordering::Relaxed);
-    // The points are durable: the posts may be answered (before alerts and sessions,
-    // which are derived and do not make the sample any safer).
-    for done in group.stored.drain(..) {
-        let _ = done.send(());
-    }
-    if !group.touched.is_empty() {
-        group.touched.sort_unstable();
-        group.touched.dedup();
-        processor.commit(&group.touched, stats).await;
-    }
-    for (done, outcome) in group.answers {
-        stats.native_batches.fetch_add(1, Ordering::Relaxed);
-        stats
-            .native_duplicates
-            .fetch_add(outcome.duplicates, Ordering::Relaxed);
-        stats.native_lost.fetch_add(outcome.lost, Ordering::Relaxed);
-        stats.native_late.fetch_add(outcome.late, Ordering::Relaxed);
-        stats
-            .native_invalid
-            .fetch_add(outcome.invalid.len() as u64, Ordering::Relaxed);
-        // The sender may be gone (client disconnected): the batch is stored anyway.
-        let _ = done.send(outcome);
-    }
-    let stored = Stored {
-        points: std::mem::take(&mut group.points),
-        sessions: std::mem::take(&mut group.sessions),
-    };
-    if post.send(stored).await.is_err() {
-        tracing::error!("post-storage stage stopped; alerts and sessions of a group skipped");
     }
 }
 
