@@ -30,7 +30,7 @@ pub struct OpenSession<Id> {
 /// `ht`/`vht`/`he` are `None` when unknown (absent, or nulled by the htmode rule).
 // Independent capability flags, as the reference's nullable booleans.
 #[allow(clippy::struct_excessive_bools)]
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct WifiClient {
     pub mac: String,
     pub vendor: Option<String>,
@@ -187,6 +187,16 @@ pub fn close_all<Id: Clone>(open: &[OpenSession<Id>], now_us: i64) -> Vec<Closed
             stop_us: now_us,
         })
         .collect()
+}
+
+/// A digest of a snapshot's client descriptions, in order. The reference updates a
+/// client's row only when its description changed: a device whose digest is the same as
+/// in its previous sample has no client rows to write.
+pub fn clients_digest(clients: &[WifiClient]) -> u64 {
+    use std::hash::{Hash as _, Hasher as _};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    clients.hash(&mut h);
+    h.finish()
 }
 
 #[cfg(test)]

@@ -36,6 +36,9 @@ pub struct Processor {
     /// Devices whose session changes the post-storage stage could not commit: their open
     /// sessions are read back from the store before their next sample.
     reload_sessions: Arc<std::sync::Mutex<Vec<Uuid>>>,
+    /// Each device's last client descriptions ([`sessions::clients_digest`]): unchanged
+    /// clients are not written again (8 bytes a device).
+    clients_seen: HashMap<Uuid, u64>,
 }
 
 use crate::derive::{self, DEVICE_DATA, DeviceInfo, PreviousCounters, transform};
@@ -73,6 +76,7 @@ impl Processor {
             ledger,
             devices: HashMap::new(),
             reload_sessions: Arc::default(),
+            clients_seen: HashMap::new(),
         }
     }
 
@@ -145,6 +149,7 @@ impl Processor {
         );
         for d in failed {
             self.open_sessions.remove(&d);
+            self.clients_seen.remove(&d);
         }
     }
 
@@ -175,7 +180,11 @@ impl Processor {
         };
         let now = now_us();
         let changes = sessions::update(open, snapshot, now);
-        let step = Step::new(device, org, &changes, now);
+        let mut step = Step::new(device, org, &changes, now);
+        let digest = sessions::clients_digest(&changes.clients);
+        if self.clients_seen.insert(device, digest) == Some(digest) {
+            step.clients.clear();
+        }
         open.retain(|s| !step.closed.iter().any(|(id, _)| *id == s.id));
         open.extend(step.opened.iter().map(|s| OpenSession {
             id: s.id,
@@ -254,7 +263,7 @@ impl Processor {
             location_id: None,
             floorplan_id: None,
         };
-        let sample = match edgemon_shared::validate::parse_and_validate(&job.body) {
+        let sample = match edgemon_shared::validate::parse_validated(&job.body) {
             Ok(sample) => sample,
             Err(e) => {
                 // The handler validated these bytes; reaching this is a bug, not bad input.

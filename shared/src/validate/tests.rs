@@ -257,6 +257,22 @@ fn parse_and_validate_keeps_the_raw_document_and_types_it() {
     assert_eq!(iface.mtu, Some(1500));
     assert_eq!(iface.statistics.as_ref().unwrap().rx_bytes, Some(u64::MAX));
     assert_eq!(v.doc.extra["custom"]["x"], 1);
+    assert_eq!(
+        parse_validated(body).unwrap(),
+        v,
+        "the worker's re-parse types the same"
+    );
+}
+
+#[test]
+fn parse_validated_still_refuses_what_64_bits_cannot_hold_with_its_path() {
+    let body = br#"{"type": "DeviceMonitoring", "interfaces": [{"name": "eth0", "statistics": {"tx_bytes": 1e30}}]}"#;
+    match parse_validated(body) {
+        Err(DocumentError::OutOfRange(e)) => {
+            assert_eq!(e.path_string(), "interfaces/0/statistics/tx_bytes");
+        }
+        other => panic!("expected OutOfRange, got {other:?}"),
+    }
 }
 
 #[test]

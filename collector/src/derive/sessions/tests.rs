@@ -198,3 +198,26 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn the_clients_digest_changes_with_any_description_field_and_the_order() {
+    let client = |mac: &str, wmm: Option<bool>| WifiClient {
+        mac: mac.to_owned(),
+        vendor: None,
+        ht: Some(true),
+        vht: None,
+        he: None,
+        wmm,
+        wds: Some(false),
+        wps: None,
+    };
+    let a = [client("aa", Some(true)), client("bb", None)];
+    assert_eq!(clients_digest(&a), clients_digest(&a.clone()));
+    let changed = [client("aa", Some(false)), client("bb", None)];
+    assert_ne!(clients_digest(&a), clients_digest(&changed), "wmm changed");
+    let mut vendor = a.clone();
+    vendor[1].vendor = Some("Apple".into());
+    assert_ne!(clients_digest(&a), clients_digest(&vendor), "vendor learnt");
+    assert_ne!(clients_digest(&a), clients_digest(&a[..1]), "a client left");
+    assert_ne!(clients_digest(&[]), clients_digest(&a[..1]), "a client came");
+}
