@@ -219,5 +219,9 @@ fn the_clients_digest_changes_with_any_description_field_and_the_order() {
     vendor[1].vendor = Some("Apple".into());
     assert_ne!(clients_digest(&a), clients_digest(&vendor), "vendor learnt");
     assert_ne!(clients_digest(&a), clients_digest(&a[..1]), "a client left");
-    assert_ne!(clients_digest(&[]), clients_digest(&a[..1]), "a client came");
+    assert_ne!(
+        clients_digest(&[]),
+        clients_digest(&a[..1]),
+        "a client came"
+    );
 }

@@ -27,6 +27,10 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::sync::Notify;
 
+/// Batches being delivered at once: the next batch is read, encoded and sent while the
+/// previous one is still being written or its removal committed.
+pub const IN_FLIGHT: usize = 2;
+
 /// How the queue drains.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Settings {
@@ -162,7 +166,7 @@ impl WriteQueue {
         tokio::pin!(shutdown);
         loop {
             let idle = self.wake.notified();
-            match self.drain_batch(&mut shutdown).await {
+            match self.drain(&mut shutdown, usize::MAX).await {
                 Drained::Batch => {}
                 Drained::Empty => tokio::select! {
                     () = &mut shutdown => return,
@@ -178,31 +182,73 @@ impl WriteQueue {
         &self,
         shutdown: &mut std::pin::Pin<&mut impl std::future::Future<Output = ()>>,
     ) -> Drained {
+        self.drain(shutdown, 1).await
+    }
+
+    /// Deliver up to `limit` batches, [`IN_FLIGHT`] at a time, until the queue has no
+    /// more; they leave the queue in order. `Batch` when any was delivered, `Empty` when
+    /// none was queued, `Stopped` at shutdown (what is not removed yet stays queued and is
+    /// sent again later: harmless, InfluxDB keeps one point per series and time).
+    async fn drain(
+        &self,
+        shutdown: &mut std::pin::Pin<&mut impl std::future::Future<Output = ()>>,
+        limit: usize,
+    ) -> Drained {
         let max = self.settings.batch_points.max(1);
+        let mut flying = futures_util::stream::FuturesOrdered::new();
+        let (mut after, mut taken, mut delivered) = (None, 0, false);
+        loop {
+            while flying.len() < IN_FLIGHT && taken < limit {
+                let batch = tokio::select! {
+                    () = shutdown.as_mut() => return Drained::Stopped,
+                    b = self.read_after(after, max) => b,
+                };
+                let Some((last, _)) = batch.last() else {
+                    break;
+                };
+                after = Some(*last);
+                taken += 1;
+                let seqs: Vec<u64> = batch.iter().map(|(s, _)| *s).collect();
+                let points: Vec<Point> = batch.into_iter().flat_map(|(_, e)| e.points).collect();
+                flying.push_back(async move {
+                    let count = points.len() as u64;
+                    let dead = self.deliver(points).await;
+                    (seqs, count, dead)
+                });
+            }
+            let next = tokio::select! {
+                () = shutdown.as_mut() => return Drained::Stopped,
+                next = futures_util::StreamExt::next(&mut flying) => next,
+            };
+            let Some((seqs, count, dead)) = next else {
+                return if delivered {
+                    Drained::Batch
+                } else {
+                    Drained::Empty
+                };
+            };
+            self.settle(seqs, count, dead).await;
+            delivered = true;
+        }
+    }
+
+    /// The oldest entries after `after` (retrying while the queue file cannot be read).
+    async fn read_after(&self, after: Option<u64>, max: usize) -> Vec<(u64, Entry)> {
         let mut attempt = 0;
-        let batch = loop {
-            match self.blocking(move |s| s.peek(max)).await {
-                Ok(b) => break b,
+        loop {
+            match self.blocking(move |s| s.peek_after(after, max)).await {
+                Ok(b) => return b,
                 Err(e) => {
                     tracing::warn!(error = %e, "cannot read the write queue; retrying");
-                    let wait = self.delay(attempt);
+                    tokio::time::sleep(self.delay(attempt)).await;
                     attempt += 1;
-                    tokio::select! {
-                        () = shutdown.as_mut() => return Drained::Stopped,
-                        () = tokio::time::sleep(wait) => {}
-                    }
                 }
             }
-        };
-        if batch.is_empty() {
-            return Drained::Empty;
         }
-        let seqs: Vec<u64> = batch.iter().map(|(s, _)| *s).collect();
-        let points: Vec<Point> = batch.into_iter().flat_map(|(_, e)| e.points).collect();
-        let count = points.len() as u64;
-        let Some(dead) = self.deliver(points, shutdown).await else {
-            return Drained::Stopped;
-        };
+    }
+
+    /// A delivered batch leaves the queue (retrying: until then it would be sent again).
+    async fn settle(&self, seqs: Vec<u64>, count: u64, dead: Vec<DeadLetter>) {
         self.stats
             .delivered_points
             .fetch_add(count - dead.len() as u64, Ordering::Relaxed);
@@ -212,6 +258,7 @@ impl WriteQueue {
         for d in &dead {
             tracing::warn!(measurement = %d.point.measurement, time_us = d.point.time_us, error = %d.error, "point refused by the time-series backend; kept as a dead letter");
         }
+        let (seqs, dead) = (Arc::new(seqs), Arc::new(dead));
         let mut attempt = 0;
         loop {
             let (s, d) = (seqs.clone(), dead.clone());
@@ -229,7 +276,6 @@ impl WriteQueue {
         if let Err(e) = self.refresh_depth() {
             tracing::warn!(error = %e, "cannot read the write queue's depth");
         }
-        Drained::Batch
     }
 
     fn delay(&self, attempt: u32) -> Duration {
@@ -242,12 +288,8 @@ impl WriteQueue {
     }
 
     /// Write `points` until the backend has each one or refused it; the refused ones as
-    /// dead letters. `None` when `shutdown` came first.
-    async fn deliver(
-        &self,
-        points: Vec<Point>,
-        shutdown: &mut std::pin::Pin<&mut impl std::future::Future<Output = ()>>,
-    ) -> Option<Vec<DeadLetter>> {
+    /// dead letters. Waits through failures (the caller drops it at shutdown).
+    async fn deliver(&self, points: Vec<Point>) -> Vec<DeadLetter> {
         let mut dead = Vec::new();
         let mut work = vec![points];
         let mut attempt = 0u32;
@@ -274,14 +316,11 @@ impl WriteQueue {
                     attempt = attempt.saturating_add(1);
                     tracing::warn!(error = %e, points = chunk.len(), retry_in_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX), "time-series backend write failed; retrying");
                     work.push(chunk);
-                    tokio::select! {
-                        () = shutdown.as_mut() => return None,
-                        () = tokio::time::sleep(wait) => {}
-                    }
+                    tokio::time::sleep(wait).await;
                 }
             }
         }
-        Some(dead)
+        dead
     }
 }
 

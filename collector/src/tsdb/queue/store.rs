@@ -138,11 +138,26 @@ impl QueueStore {
     /// The oldest entries, whole, until they hold at least `max_points` points (at least
     /// one entry when any is queued).
     pub fn peek(&self, max_points: usize) -> Result<Vec<(u64, Entry)>, StoreError> {
+        self.peek_after(None, max_points)
+    }
+
+    /// [`peek`](Self::peek) from the entry after `after` (the entries up to it are being
+    /// delivered already).
+    pub fn peek_after(
+        &self,
+        after: Option<u64>,
+        max_points: usize,
+    ) -> Result<Vec<(u64, Entry)>, StoreError> {
         let txn = self.db.begin_read().map_err(db_err)?;
         let entries = txn.open_table(ENTRIES).map_err(db_err)?;
         let mut out = Vec::new();
         let mut points = 0;
-        for row in entries.iter().map_err(db_err)? {
+        let from = match after {
+            None => 0,
+            Some(u64::MAX) => return Ok(out),
+            Some(seq) => seq + 1,
+        };
+        for row in entries.range(from..).map_err(db_err)? {
             let (k, v) = row.map_err(db_err)?;
             let entry = decode_entry(v.value())?;
             points += entry.points.len();
