@@ -131,6 +131,71 @@ fn direct(url: &str, points: &[Point], batch: usize) -> anyhow::Result<Duration>
     Ok(t.elapsed())
 }
 
+struct Timing {
+    /// Until every sample was in the queue (from the start of the phase).
+    queued: Duration,
+    /// Until the queue was empty again: from the first queued sample when live, from the
+    /// start of the drain for a backlog.
+    total: Duration,
+}
+
+/// The samples through a write queue into `database`: while they are being queued (live),
+/// or once all of them are (a backlog, as after an outage).
+async fn through_collector(
+    url: &str,
+    database: &str,
+    dir: &std::path::Path,
+    samples: &[Vec<Point>],
+    args: &Args,
+    backlog: bool,
+) -> anyhow::Result<Timing> {
+    let influx = InfluxStore::new(settings(url, database))?;
+    let q = Arc::new(WriteQueue::open(
+        &dir.join(format!("{database}.redb")),
+        Arc::new(influx),
+        queue::Settings {
+            batch_points: args.batch,
+            ..queue::Settings::default()
+        },
+    )?);
+    let enqueue = || async {
+        let t = Instant::now();
+        for group in samples.chunks(args.ingest_batch.max(1)) {
+            q.write(group.iter().flatten().cloned().collect()).await?;
+        }
+        anyhow::Ok(t.elapsed())
+    };
+    let mut queued = Duration::ZERO;
+    if backlog {
+        queued = enqueue().await?;
+    }
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let t = Instant::now();
+    let drain = tokio::spawn({
+        let q = q.clone();
+        async move {
+            q.run_drain(async {
+                let _ = stopped.await;
+            })
+            .await;
+        }
+    });
+    if !backlog {
+        queued = enqueue().await?;
+    }
+    while q.stats.depth_points.load(Ordering::Relaxed) > 0 {
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let total = t.elapsed();
+    let _ = stop.send(());
+    drain.await?;
+    anyhow::ensure!(
+        q.stats.dead_letters.load(Ordering::Relaxed) == 0,
+        "InfluxDB refused points"
+    );
+    Ok(Timing { queued, total })
+}
+
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
@@ -156,7 +221,7 @@ async fn main() -> anyhow::Result<()> {
         samples.len()
     )?;
 
-    for db in ["bench_direct", "bench_collector"] {
+    for db in ["bench_direct", "bench_collector", "bench_backlog"] {
         let store = InfluxStore::new(settings(&url, db))?;
         let _ = edgemon_collector::tsdb::influx::Client::new(settings(&url, db))?
             .query(&format!("DROP DATABASE \"{db}\""));
@@ -169,41 +234,10 @@ async fn main() -> anyhow::Result<()> {
     })
     .await??;
 
-    let influx = InfluxStore::new(settings(&url, "bench_collector"))?;
-    let q = Arc::new(WriteQueue::open(
-        &dir.path().join("tsdb-queue.redb"),
-        Arc::new(influx),
-        queue::Settings {
-            batch_points: args.batch,
-            ..queue::Settings::default()
-        },
-    )?);
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let drain = tokio::spawn({
-        let q = q.clone();
-        async move {
-            q.run_drain(async {
-                let _ = stopped.await;
-            })
-            .await;
-        }
-    });
-    let t = Instant::now();
-    for group in samples.chunks(args.ingest_batch.max(1)) {
-        q.write(group.iter().flatten().cloned().collect()).await?;
-    }
-    let enqueued = t.elapsed();
-    while q.stats.depth_points.load(Ordering::Relaxed) > 0 {
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    let collector_time = t.elapsed();
-    let _ = stop.send(());
-    drain.await?;
-    anyhow::ensure!(
-        q.stats.dead_letters.load(Ordering::Relaxed) == 0,
-        "InfluxDB refused points"
-    );
-
+    let live =
+        through_collector(&url, "bench_collector", dir.path(), &samples, &args, false).await?;
+    let backlog =
+        through_collector(&url, "bench_backlog", dir.path(), &samples, &args, true).await?;
     #[allow(clippy::cast_precision_loss)]
     let rate = |d: Duration| n as f64 / d.as_secs_f64();
     let mut out = std::io::stdout().lock();
@@ -218,22 +252,32 @@ async fn main() -> anyhow::Result<()> {
     writeln!(
         out,
         "collector (queue → influx)  {:>10.0} points/s ({:.2} s; queued in {:.2} s)",
-        rate(collector_time),
-        collector_time.as_secs_f64(),
-        enqueued.as_secs_f64()
+        rate(live.total),
+        live.total.as_secs_f64(),
+        live.queued.as_secs_f64()
+    )?;
+    writeln!(
+        out,
+        "backlog drain               {:>10.0} points/s ({:.2} s, after queueing all in {:.2} s)",
+        rate(backlog.total),
+        backlog.total.as_secs_f64(),
+        backlog.queued.as_secs_f64()
     )?;
     writeln!(
         out,
         "ratio collector/direct      {:>10.2}",
-        direct_time.as_secs_f64() / collector_time.as_secs_f64()
+        direct_time.as_secs_f64() / live.total.as_secs_f64()
     )?;
     // The same figures as one machine-readable line (edgemon-bench-suite reads it).
     writeln!(
         out,
-        "influx points={n} direct_points_per_s={:.0} collector_points_per_s={:.0} ratio={:.3}",
+        "influx points={n} direct_points_per_s={:.0} collector_points_per_s={:.0} ratio={:.3} \
+         backlog_points_per_s={:.0} backlog_ratio={:.3}",
         rate(direct_time),
-        rate(collector_time),
-        direct_time.as_secs_f64() / collector_time.as_secs_f64()
+        rate(live.total),
+        direct_time.as_secs_f64() / live.total.as_secs_f64(),
+        rate(backlog.total),
+        direct_time.as_secs_f64() / backlog.total.as_secs_f64()
     )?;
     Ok(())
 }

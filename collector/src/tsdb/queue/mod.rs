@@ -27,9 +27,10 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::sync::Notify;
 
-/// Batches being delivered at once: the next batch is read, encoded and sent while the
-/// previous one is still being written or its removal committed.
-pub const IN_FLIGHT: usize = 2;
+/// Batches being delivered at once: the next ones are read, encoded and sent while the
+/// oldest is still being written or its removal committed (InfluxDB takes concurrent
+/// writes; 4 measured a little faster than 2 in `edgemon-influx-bench`).
+pub const IN_FLIGHT: usize = 4;
 
 /// How the queue drains.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

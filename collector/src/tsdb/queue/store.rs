@@ -25,6 +25,14 @@ pub struct Entry {
     pub points: Vec<Point>,
 }
 
+/// An [`Entry`] as written: the same bytes, serialised from the caller's points without
+/// copying them.
+#[derive(serde::Serialize)]
+struct EntryRef<'a> {
+    enqueued_us: i64,
+    points: &'a [Point],
+}
+
 /// A point the backend refused as malformed, with its answer.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DeadLetter {
@@ -106,9 +114,9 @@ impl QueueStore {
                 )));
             }
             let seq = meta(&m, "next_seq")?;
-            let entry = postcard::to_allocvec(&Entry {
+            let entry = postcard::to_allocvec(&EntryRef {
                 enqueued_us: now_us,
-                points: points.to_vec(),
+                points,
             })
             .expect("serialisable");
             txn.open_table(ENTRIES)
