@@ -1,6 +1,7 @@
 //! Reliability: a device whose clock is hours off. Its newest sample (OpenWISP
 //! `current=true`) flags it on `/metrics`; a sample from the future is stored at its
-//! arrival time, not hours ahead; a sample with a right clock clears the flag
+//! arrival time, not hours ahead; a sample with a right clock clears the flag. The
+//! device's API answer shows the offset while it is flagged
 //! (`collector/src/ingest/skew.rs`, `docs/reliability.md`).
 
 use edgemon_collector::tsdb::embedded::{EmbeddedConfig, EmbeddedStore, SystemClock};
@@ -43,6 +44,20 @@ fn skewed(addr: SocketAddr) -> u64 {
         .expect("the gauge")
         .parse()
         .unwrap()
+}
+
+/// The device answer's `monitoring.clock_offset_s`.
+fn clock_offset(addr: SocketAddr, id: &str, key: &str) -> serde_json::Value {
+    let r = request(
+        addr,
+        "GET",
+        &format!("/api/v1/monitoring/device/{id}/?key={key}"),
+        &[],
+        b"",
+    );
+    assert_eq!(r.status, 200, "{}", r.text());
+    let body: serde_json::Value = serde_json::from_str(&r.text()).unwrap();
+    body["monitoring"]["clock_offset_s"].clone()
 }
 
 fn cpu_points(c: &Collector, id: &str, ranges: &[(i64, i64)]) -> Vec<i64> {
@@ -105,9 +120,17 @@ fn a_clock_hours_off_is_flagged_and_its_future_samples_land_at_arrival() {
     post(addr, &id, &key, before + 3 * HOUR, true);
     let after = now_us();
     assert_eq!(skewed(addr), 1);
+    let offset = clock_offset(addr, &id, &key)
+        .as_i64()
+        .expect("an offset while flagged");
+    assert!(
+        (3 * 3600 - 60..=3 * 3600).contains(&offset),
+        "three hours ahead: {offset} s"
+    );
     // The clock is set: cleared.
     post(addr, &id, &key, now_us() + 1_000_000, true);
     assert_eq!(skewed(addr), 0);
+    assert_eq!(clock_offset(addr, &id, &key), serde_json::Value::Null);
     assert!(c.stop().success());
 
     let counts = cpu_points(

@@ -197,3 +197,25 @@ test('notifications and maintenance windows pages', async () => {
   await shot(page, 'login');
   await page.context().close();
 });
+
+// Last: it makes the silent device report (with a clock three hours ahead).
+test('a device whose clock is hours off shows it on its page', async () => {
+  const t = new Date(Date.now() + 3 * 3600e3);
+  const p = (n, w = 2) => String(n).padStart(w, '0');
+  const stamp = `${p(t.getUTCDate())}-${p(t.getUTCMonth() + 1)}-${t.getUTCFullYear()}_${p(t.getUTCHours())}:${p(t.getUTCMinutes())}:${p(t.getUTCSeconds())}.000000`;
+  const r = await fetch(`${fleet.base}/api/v1/monitoring/device/${fleet.silent.id}/?key=${fleet.silent.key}&time=${stamp}&current=true`, {
+    method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ type: 'DeviceMonitoring' }),
+  });
+  assert.equal(r.status, 200, await r.text());
+  const page = await newPage(fleet.viewer);
+  await page.goto(`${fleet.base}/ui/#/device/${fleet.silent.id}`);
+  const text = await (await page.waitForSelector('#clock-offset')).textContent();
+  assert.match(text, /^clock (2h 59m|3h 0m) ahead of the collector$/);
+  const other = await newPage(fleet.viewer);
+  await other.goto(`${fleet.base}/ui/#/device/${fleet.devices[0].id}`);
+  await other.waitForSelector('#interfaces .iface');
+  assert.equal(await other.$('#clock-offset'), null, 'a device with a right clock shows no offset');
+  await shot(page, 'device-clock');
+  await page.context().close();
+  await other.context().close();
+});

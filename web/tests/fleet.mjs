@@ -41,7 +41,8 @@ tile_url = ""
     const out = cli('device', 'add', '--org', 'demo', '--name', `demo-ap-${i}`, '--lat', String(45.07 + (i % 2) * 0.004), '--lng', '7.68', '--address', `Demo street ${i % 2}`);
     devices.push({ id: field(out, 'id'), key: field(out, 'key'), name: `demo-ap-${i}` });
   }
-  const silent = { id: field(cli('device', 'add', '--org', 'demo', '--name', 'silent-ap', '--lat', '45.08', '--lng', '7.69', '--address', 'Hill'), 'id'), name: 'silent-ap' };
+  const silentOut = cli('device', 'add', '--org', 'demo', '--name', 'silent-ap', '--lat', '45.08', '--lng', '7.69', '--address', 'Hill');
+  const silent = { id: field(silentOut, 'id'), key: field(silentOut, 'key'), name: 'silent-ap' };
   const foreign = { id: field(cli('device', 'add', '--org', 'other', '--name', 'foreign-ap'), 'id') };
   const manager = field(cli('token', 'add', '--name', 'alice', '--role', 'manager', '--org', 'demo'), 'token');
   const viewer = field(cli('token', 'add', '--name', 'victor', '--role', 'viewer', '--org', 'demo'), 'token');

@@ -198,7 +198,13 @@ pub async fn get_device(
         .collect();
     body.insert(
         "monitoring".into(),
-        serde_json::json!({ "status": status, "related_metrics": related }),
+        serde_json::json!({
+            "status": status,
+            "related_metrics": related,
+            // edgemon's addition: while the device's clock is judged off (ingest/skew.rs),
+            // by how many seconds its newest sample was ahead (+) or behind (-).
+            "clock_offset_s": state.skews.offset_us(device.id).map(|us| us / 1_000_000),
+        }),
     );
     body.insert(
         "charts".into(),

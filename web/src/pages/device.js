@@ -5,6 +5,10 @@ import { api, download, message } from '../api.js';
 import { h, badge, table, kv, bytes, duration, when } from '../ui.js';
 import { renderChart, rangePicker, chartsQuery } from '../charts.js';
 
+// The device's clock while the collector judges it off (null otherwise: the row is hidden).
+const clockOffset = (s) => (s === null || s === undefined ? null
+  : h('span', { class: 'badge problem', id: 'clock-offset' }, `clock ${duration(Math.abs(s))} ${s > 0 ? 'ahead of' : 'behind'} the collector`));
+
 const yesNo = (v) => (v === undefined || v === null ? '' : v ? 'yes' : 'no');
 
 function wifiVersion(htmode) {
@@ -111,7 +115,8 @@ export async function render(el, params, { me }) {
     const d = await api(`/api/v1/monitoring/device/${id}/?status=1&${q}`);
     head.replaceChildren(h('h1', {}, d.name, ' ', badge(d.monitoring.status)),
       kv([['MAC', d.mac_address], ['Model', d.model], ['OS', d.os], ['Last IP', d.last_ip], ['Management IP', d.management_ip],
-        ['Health checks', (d.monitoring.related_metrics || []).filter((m) => m.is_healthy !== null).map((m) => `${m.name}: ${m.is_healthy ? 'ok' : 'failing'}`).join(', ')]]));
+        ['Health checks', (d.monitoring.related_metrics || []).filter((m) => m.is_healthy !== null).map((m) => `${m.name}: ${m.is_healthy ? 'ok' : 'failing'}`).join(', ')],
+        ['Clock', clockOffset(d.monitoring.clock_offset_s)]]));
     snapBox.replaceChildren(snapshot(d.data));
     pickerHost.replaceChildren(h('div', { class: 'toolbar' }, rangePicker(range, (r) => { range = r; loadMain(); }),
       h('button', { type: 'button', id: 'csv', onclick: () => download(`/api/v1/monitoring/device/${id}/?${q}&csv=1`, `${d.name}.csv`) }, 'Download CSV')));

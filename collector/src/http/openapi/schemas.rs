@@ -278,7 +278,8 @@ pub fn components() -> Value {
             "x": {"type": "array", "items": {"type": "string"}},
             "monitoring": {"type": "object", "properties": {
                 "status": {"$ref": "#/components/schemas/Health"},
-                "related_metrics": {"type": "array", "items": {"type": "object"}}}},
+                "related_metrics": {"type": "array", "items": {"type": "object"}},
+                "clock_offset_s": nullable("integer")}},
             "data": {"type": ["object", "null"]}}},
         "Chart": chart(),
         "Dashboard": {"type": "object", "required": ["charts"], "properties": {
