@@ -16,11 +16,34 @@ use std::collections::{BTreeMap, HashMap};
 /// Field types per retention code: measurement → field → type code.
 pub type FieldTypes = [HashMap<String, HashMap<String, u8>>; 2];
 
+/// Series ids by a 128-bit hash of their canonical key, keyed at random per process (so
+/// no device can craft tags that collide with another series): 24 bytes a series instead
+/// of its key bytes on the heap, which were 1.7 KiB a device (31 series each) in a
+/// heaptrack profile of a 20 000-device fleet.
+#[derive(Debug, Default)]
+pub struct SeriesIds {
+    hashers: [std::hash::RandomState; 2],
+    ids: HashMap<u128, u64>,
+}
+
+impl SeriesIds {
+    fn hash(&self, key: &[u8]) -> u128 {
+        use std::hash::BuildHasher as _;
+        (u128::from(self.hashers[0].hash_one(key)) << 64)
+            | u128::from(self.hashers[1].hash_one(key))
+    }
+
+    pub fn remove(&mut self, key: &[u8]) {
+        let h = self.hash(key);
+        self.ids.remove(&h);
+    }
+}
+
 /// What the writer remembers between transactions: committed series ids and field types.
 #[derive(Debug, Default)]
 pub struct Catalog {
-    /// Canonical series key → id, for series known to be committed. Filled lazily.
-    pub series: HashMap<Vec<u8>, u64>,
+    /// Series known to be committed, by canonical key. Filled lazily.
+    pub series: SeriesIds,
     /// Every committed field type (loaded at open; small).
     pub field_types: FieldTypes,
     pub next_series_id: u64,
@@ -32,7 +55,8 @@ pub struct Catalog {
 /// What one group transaction adds to the catalog, merged in only once it commits.
 #[derive(Debug, Default)]
 pub struct Staged {
-    series: HashMap<Vec<u8>, u64>,
+    /// New series by the catalog's hash of their key ([`SeriesIds`]).
+    series: HashMap<u128, u64>,
     field_types: FieldTypes,
     next_series_id: u64,
     /// Points older than their policy's retention, dropped as InfluxDB drops them.
@@ -41,7 +65,7 @@ pub struct Staged {
 
 impl Catalog {
     pub fn merge(&mut self, staged: Staged) {
-        self.series.extend(staged.series);
+        self.series.ids.extend(staged.series);
         for (mine, theirs) in self.field_types.iter_mut().zip(staged.field_types) {
             for (measurement, fields) in theirs {
                 mine.entry(measurement).or_default().extend(fields);
@@ -102,11 +126,12 @@ pub fn apply(
             }
             let tags = live_tags(&point.tags);
             let key = encode_key(point.retention, &point.measurement, &tags);
-            let id = if let Some(id) = catalog.series.get(&key).or(staged.series.get(&key)) {
+            let hash = catalog.series.hash(&key);
+            let id = if let Some(id) = catalog.series.ids.get(&hash).or(staged.series.get(&hash)) {
                 *id
             } else if let Some(id) = series.get(key.as_slice()).map_err(db_err)? {
                 let id = id.value();
-                catalog.series.insert(key, id);
+                catalog.series.ids.insert(hash, id);
                 id
             } else {
                 let id = staged.next_series_id;
@@ -122,7 +147,7 @@ pub fn apply(
                         .insert((rc, point.measurement.as_str(), k.as_str(), v.as_str()), id)
                         .map_err(db_err)?;
                 }
-                staged.series.insert(key, id);
+                staged.series.insert(hash, id);
                 id
             };
             if point.retention == Retention::Default && point.time_us < catalog.rollup_below {
