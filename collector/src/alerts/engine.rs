@@ -49,7 +49,61 @@ pub struct MetricState {
     pub is_healthy: Option<bool>,
     pub is_healthy_tolerant: Option<bool>,
     /// Recent points (time µs → value) for the tolerance window.
-    points: BTreeMap<i64, f64>,
+    points: Points,
+}
+
+/// A metric's recent points, oldest first: a sorted vector, not a `BTreeMap` (whose
+/// smallest node takes ~200 bytes even for the few points a window holds, for every
+/// metric of every device). Serialised as the map it replaced, so stored states still
+/// read.
+#[derive(Debug, Clone, Default, PartialEq)]
+struct Points(Vec<(i64, f64)>);
+
+impl Points {
+    /// Add or replace the value at `time_us`.
+    fn insert(&mut self, time_us: i64, value: f64) {
+        match self.0.binary_search_by_key(&time_us, |&(t, _)| t) {
+            Ok(i) => self.0[i].1 = value,
+            Err(i) => self.0.insert(i, (time_us, value)),
+        }
+    }
+
+    fn newest(&self) -> Option<i64> {
+        self.0.last().map(|&(t, _)| t)
+    }
+
+    /// Forget the points before `from`, and the oldest beyond `max`.
+    fn keep(&mut self, from: i64, max: usize) {
+        let older = self.0.partition_point(|&(t, _)| t < from);
+        let over = self.0.len().saturating_sub(older).saturating_sub(max);
+        self.0.drain(..older + over);
+        if self.0.capacity() > 2 * self.0.len() + 4 {
+            self.0.shrink_to(self.0.len() + 2);
+        }
+    }
+
+    /// The points at or after `start`.
+    fn since(&self, start: i64) -> &[(i64, f64)] {
+        &self.0[self.0.partition_point(|&(t, _)| t < start)..]
+    }
+
+    fn len(&self) -> usize {
+        self.0.len()
+    }
+}
+
+impl Serialize for Points {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_map(self.0.iter().map(|(t, v)| (t, v)))
+    }
+}
+
+impl<'de> Deserialize<'de> for Points {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(Points(
+            BTreeMap::<i64, f64>::deserialize(d)?.into_iter().collect(),
+        ))
+    }
 }
 
 /// A notification the transition calls for.
@@ -148,12 +202,9 @@ impl MetricState {
 
     fn remember(&mut self, rule: &Rule, config: &EngineConfig, value: f64, time_us: i64) {
         self.points.insert(time_us, value);
-        let newest = *self.points.keys().next_back().expect("just inserted");
-        let keep_from = newest.saturating_sub(window_us(rule, config));
-        self.points = self.points.split_off(&keep_from);
-        while self.points.len() > MAX_POINTS {
-            self.points.pop_first();
-        }
+        let newest = self.points.newest().expect("just inserted");
+        self.points
+            .keep(newest.saturating_sub(window_us(rule, config)), MAX_POINTS);
     }
 
     /// The reference's `_is_crossed_by`: whether the tolerant state should be "crossed".
@@ -165,20 +216,20 @@ impl MetricState {
             return value_crossed;
         }
         let start = time_us.saturating_sub(window_us(rule, config));
-        let window = self.points.range(start..);
+        let window = self.points.since(start);
         let mut same_side = window
-            .clone()
-            .filter(|&(_, &v)| rule.offending(v, in_problem) == value_crossed);
+            .iter()
+            .filter(|&&(_, v)| rule.offending(v, in_problem) == value_crossed);
         let keep = in_problem;
-        let (Some((&first, _)), Some(_)) = (same_side.next(), same_side.next()) else {
+        let (Some(&(first, _)), Some(_)) = (same_side.next(), same_side.next()) else {
             return keep;
         };
         if first > time_us.saturating_sub(tolerance_us) {
             return keep;
         }
         let flapping = window
-            .clone()
-            .any(|(_, &v)| rule.offending(v, in_problem) != value_crossed);
+            .iter()
+            .any(|&(_, v)| rule.offending(v, in_problem) != value_crossed);
         if flapping { keep } else { value_crossed }
     }
 }

@@ -356,3 +356,37 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    /// The sorted vector behaves as the `BTreeMap` it replaced (insert, keep the window,
+    /// bound the count, read from a start) and serialises to the same bytes, so states
+    /// stored before the change still read.
+    #[test]
+    fn points_behave_and_serialise_like_the_map_they_replaced(
+        ops in proptest::collection::vec((0i64..40, -5.0f64..5.0, 0i64..40, 1usize..8), 1..60),
+    ) {
+        let (mut points, mut model) = (Points::default(), BTreeMap::<i64, f64>::new());
+        for (t, v, from, max) in ops {
+            points.insert(t, v);
+            model.insert(t, v);
+            if t % 3 == 0 {
+                points.keep(from, max);
+                model = model.split_off(&from);
+                while model.len() > max {
+                    model.pop_first();
+                }
+            }
+            let expected: Vec<(i64, f64)> = model.range(from..).map(|(a, b)| (*a, *b)).collect();
+            prop_assert_eq!(points.since(from), expected.as_slice());
+            prop_assert_eq!(points.len(), model.len());
+            prop_assert_eq!(points.newest(), model.keys().next_back().copied());
+            prop_assert_eq!(
+                postcard::to_allocvec(&points).unwrap(),
+                postcard::to_allocvec(&model).unwrap()
+            );
+            let back: Points = postcard::from_bytes(&postcard::to_allocvec(&model).unwrap()).unwrap();
+            prop_assert_eq!(&back, &points);
+            prop_assert_eq!(serde_json::to_string(&points).unwrap(), serde_json::to_string(&model).unwrap());
+        }
+    }
+}
