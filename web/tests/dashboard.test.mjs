@@ -13,10 +13,13 @@ let fleet;
 let browser;
 let errors = [];
 
-async function newPage(token, viewport = { width: 1280, height: 900 }) {
+// `prepare(context)` runs before the first request (routes); `allowed(message)` names the
+// console errors a test expects (none by default).
+async function newPage(token, viewport = { width: 1280, height: 900 }, { prepare, allowed } = {}) {
   const context = await browser.newContext({ viewport, acceptDownloads: true });
+  if (prepare) await prepare(context);
   const page = await context.newPage();
-  page.on('console', (m) => { if (m.type() === 'error') errors.push(`console: ${m.text()}`); });
+  page.on('console', (m) => { if (m.type() === 'error' && !allowed?.(m)) errors.push(`console: ${m.text()}`); });
   page.on('pageerror', (e) => errors.push(`page error: ${e.message}`));
   // a short refresh period so the live updates run during the tests
   await page.goto(`${fleet.base}/ui/?refresh=2000#/login`);
@@ -195,6 +198,33 @@ test('notifications and maintenance windows pages', async () => {
   await page.waitForSelector('#token');
   assert.equal(await page.evaluate(() => sessionStorage.getItem('edgemon.token')), null);
   await shot(page, 'login');
+  await page.context().close();
+});
+
+test('the map keeps its markers and counts when the tiles cannot load', async () => {
+  const TILES = 'http://tiles.invalid';
+  let tileRequests = 0;
+  const page = await newPage(fleet.viewer, undefined, {
+    prepare: async (context) => {
+      // the collector's settings, with a tile server that refuses every connection
+      await context.route('**/ui/settings.json', async (route) => {
+        const r = await route.fetch();
+        await route.fulfill({ response: r, json: { ...(await r.json()), tile_url: `${TILES}/{z}/{x}/{y}.png` } });
+      });
+      await context.route(`${TILES}/**`, (route) => { tileRequests += 1; return route.abort('connectionrefused'); });
+    },
+    allowed: (m) => (m.location().url || '').startsWith(TILES),
+  });
+  await page.waitForSelector('#map .pin');
+  await until('the map to ask for tiles', async () => tileRequests > 0);
+  const geo = await get(fleet.base, fleet.viewer, '/api/v1/monitoring/geojson/');
+  const pins = await page.$$eval('#map .pin', (els) => els.map((e) => Number(e.dataset.count)));
+  assert.equal(pins.length, geo.body.features.length, 'one marker per location');
+  assert.equal(pins.reduce((a, b) => a + b, 0), fleet.devices.length + 1);
+  const api = await get(fleet.base, fleet.viewer, '/api/v1/monitoring/device/?page_size=100');
+  const critical = api.body.results.filter((d) => d.monitoring.status === 'critical').length;
+  assert.equal(Number(await page.getAttribute('#status-chart [data-status=critical]', 'data-count')), critical);
+  await shot(page, 'overview-tiles-failing');
   await page.context().close();
 });
 
