@@ -200,9 +200,8 @@ impl WriteQueue {
         let (mut after, mut taken, mut delivered) = (None, 0, false);
         loop {
             while flying.len() < IN_FLIGHT && taken < limit {
-                let batch = tokio::select! {
-                    () = shutdown.as_mut() => return Drained::Stopped,
-                    b = self.read_after(after, max) => b,
+                let Some(batch) = self.read_after(after, max, shutdown).await else {
+                    return Drained::Stopped;
                 };
                 let Some((last, _)) = batch.last() else {
                     break;
@@ -233,15 +232,25 @@ impl WriteQueue {
         }
     }
 
-    /// The oldest entries after `after` (retrying while the queue file cannot be read).
-    async fn read_after(&self, after: Option<u64>, max: usize) -> Vec<(u64, Entry)> {
+    /// The oldest entries after `after`, retrying while the queue file cannot be read;
+    /// `None` at shutdown. A read under way is finished, not abandoned: an abandoned
+    /// blocking read would keep the file open (and locked) after the drain returned.
+    async fn read_after(
+        &self,
+        after: Option<u64>,
+        max: usize,
+        shutdown: &mut std::pin::Pin<&mut impl std::future::Future<Output = ()>>,
+    ) -> Option<Vec<(u64, Entry)>> {
         let mut attempt = 0;
         loop {
             match self.blocking(move |s| s.peek_after(after, max)).await {
-                Ok(b) => return b,
+                Ok(b) => return Some(b),
                 Err(e) => {
                     tracing::warn!(error = %e, "cannot read the write queue; retrying");
-                    tokio::time::sleep(self.delay(attempt)).await;
+                    tokio::select! {
+                        () = shutdown.as_mut() => return None,
+                        () = tokio::time::sleep(self.delay(attempt)) => {}
+                    }
                     attempt += 1;
                 }
             }
