@@ -10,6 +10,7 @@ pub mod meminfo;
 pub mod modem;
 pub mod neigh;
 pub mod netdev;
+pub mod netlink;
 pub mod ntp;
 pub mod sample;
 pub mod sysfs;

@@ -1,12 +1,15 @@
 //! One collection: ask the source for every raw input, parse, assemble the document.
 //! A source that fails is skipped with a warning naming it; the sample is still produced.
 
+use super::netlink::{self, Dump};
 use super::{
-    cpu, dhcp, disk, ipaddr, loadavg, meminfo, modem, neigh, netdev, ntp, sysfs, ubus_network,
-    ubus_system, uci, wireless,
+    ParseError, cpu, dhcp, disk, ipaddr, loadavg, meminfo, modem, neigh, netdev, ntp, sysfs,
+    ubus_network, ubus_system, uci, wireless,
 };
 use crate::source::{Source, SourceError};
-use edgemon_shared::netjson::{AgentInfo, DeviceMonitoring, General, Interface, Resources};
+use edgemon_shared::netjson::{
+    Address, AgentInfo, DeviceMonitoring, General, Interface, Resources,
+};
 use std::collections::BTreeMap;
 use std::fmt::Display;
 use std::time::Duration;
@@ -22,15 +25,39 @@ pub struct Collected {
 struct Ctx<'a> {
     src: &'a dyn Source,
     warnings: Vec<String>,
+    /// Interface index -> name over netlink, read once per collection when first needed.
+    links: Option<BTreeMap<u32, String>>,
 }
 
 impl Ctx<'_> {
+    /// A kernel table over netlink, parsed with the interface names. `None` when the
+    /// source has no netlink (captures, the simulator: the `ip` commands answer then) or
+    /// the dump failed (a warning says why, and the `ip` commands are tried).
+    fn kernel<T>(
+        &mut self,
+        dump: Dump,
+        parse: impl FnOnce(&[u8], &BTreeMap<u32, String>) -> Result<T, ParseError>,
+    ) -> Option<T> {
+        if self.links.is_none() {
+            let buf = self.netlink(Dump::Links)?;
+            self.links = Some(self.keep(Dump::Links.name(), netlink::links(&buf))?);
+        }
+        let buf = self.netlink(dump)?;
+        let parsed = parse(&buf, self.links.as_ref()?);
+        self.keep(dump.name(), parsed)
+    }
+
+    fn netlink(&mut self, dump: Dump) -> Option<Vec<u8>> {
+        let r = self.src.netlink(dump);
+        self.answer(dump.name(), r)
+    }
+
     fn keep<T, E: Display>(&mut self, what: &str, r: Result<T, E>) -> Option<T> {
         r.map_err(|e| self.warnings.push(format!("{what}: {e}")))
             .ok()
     }
 
-    fn answer(&mut self, what: &str, r: Result<String, SourceError>) -> Option<String> {
+    fn answer<T>(&mut self, what: &str, r: Result<T, SourceError>) -> Option<T> {
         match r {
             Ok(t) => Some(t),
             Err(SourceError::Absent(_)) => None,
@@ -66,6 +93,7 @@ pub fn collect(src: &dyn Source, cpu_gap: Duration) -> Collected {
     let mut cx = Ctx {
         src,
         warnings: Vec::new(),
+        links: None,
     };
     let doc = DeviceMonitoring {
         general: Some(general(&mut cx)),
@@ -122,7 +150,7 @@ fn resources(cx: &mut Ctx, cpu_gap: Duration) -> Resources {
         .and_then(|t| cx.keep("/proc/cpuinfo", cpu::count_cpus(&t)));
     let cpu_usage = match cx.src.read_twice("/proc/stat", cpu_gap) {
         Ok((a, b)) => cx.keep("/proc/stat", cpu::usage(&a, &b)),
-        Err(e) => cx.answer("/proc/stat", Err(e)).and(None),
+        Err(e) => cx.answer::<()>("/proc/stat", Err(e)).and(None),
     };
     let (mut memory, mut swap) = cx
         .read("/proc/meminfo")
@@ -201,7 +229,7 @@ fn network(cx: &mut Ctx, mut doc: DeviceMonitoring) -> DeviceMonitoring {
 fn kernel_interfaces(cx: &mut Ctx, ifaces: &mut BTreeMap<String, Interface>) {
     let Some(names) = (match cx.src.list("/sys/class/net") {
         Ok(n) => Some(n),
-        Err(e) => cx.answer("/sys/class/net", Err(e)).and(None),
+        Err(e) => cx.answer::<()>("/sys/class/net", Err(e)).and(None),
     }) else {
         return;
     };
@@ -430,18 +458,7 @@ fn mobile_from(cx: &mut Ctx, modem: &str, info: &str) -> Option<edgemon_shared::
 }
 
 fn kernel_addresses(cx: &mut Ctx, ifaces: &mut BTreeMap<String, Interface>) {
-    let mut gw = |argv: &[&str]| {
-        cx.run(argv)
-            .and_then(|t| ipaddr::parse_default_routes(&t).ok())
-            .unwrap_or_default()
-    };
-    let gw4 = gw(&["ip", "-4", "-json", "route", "show", "default"]);
-    let gw6 = gw(&["ip", "-6", "-json", "route", "show", "default"]);
-    let Some(text) = cx.run(&["ip", "-json", "addr", "show"]) else {
-        return;
-    };
-    let Some(mut addrs) = cx.keep("ip -json addr show", ipaddr::parse_addrs(&text, &gw4, &gw6))
-    else {
+    let Some(mut addrs) = netlink_addresses(cx, true).or_else(|| ip_addresses(cx)) else {
         return;
     };
     for (name, iface) in ifaces.iter_mut() {
@@ -451,19 +468,51 @@ fn kernel_addresses(cx: &mut Ctx, ifaces: &mut BTreeMap<String, Interface>) {
     }
 }
 
+/// Addresses per interface over netlink, with the default gateways when `gateways`.
+fn netlink_addresses(cx: &mut Ctx, gateways: bool) -> Option<BTreeMap<String, Vec<Address>>> {
+    let none = BTreeMap::new;
+    let (gw4, gw6) = if gateways {
+        (
+            cx.kernel(Dump::Routes4, netlink::default_routes)
+                .unwrap_or_default(),
+            cx.kernel(Dump::Routes6, netlink::default_routes)
+                .unwrap_or_default(),
+        )
+    } else {
+        (none(), none())
+    };
+    cx.kernel(Dump::Addresses, |buf, names| {
+        netlink::addresses(buf, names, &gw4, &gw6)
+    })
+}
+
+/// The same from `ip -json` (hosts whose source has no netlink: captures, the simulator).
+fn ip_addresses(cx: &mut Ctx) -> Option<BTreeMap<String, Vec<Address>>> {
+    let mut gw = |argv: &[&str]| {
+        cx.run(argv)
+            .and_then(|t| ipaddr::parse_default_routes(&t).ok())
+            .unwrap_or_default()
+    };
+    let gw4 = gw(&["ip", "-4", "-json", "route", "show", "default"]);
+    let gw6 = gw(&["ip", "-6", "-json", "route", "show", "default"]);
+    let text = cx.run(&["ip", "-json", "addr", "show"])?;
+    cx.keep("ip -json addr show", ipaddr::parse_addrs(&text, &gw4, &gw6))
+}
+
 /// On OpenWrt, the addresses the kernel has and netifd does not list (IPv6 link-local,
 /// addresses added by hand), as the reference adds them from getifaddrs. netifd's entries
 /// win; the kernel's get `proto` from the `dynamic` flag and no gateway. BusyBox `ip` has
 /// no `-json` (needs `ip-full`), so a failing `ip -json addr show` is skipped quietly.
 fn extra_kernel_addresses(cx: &mut Ctx, ifaces: &mut BTreeMap<String, Interface>) {
-    let Ok(text) = cx.src.run(&["ip", "-json", "addr", "show"]) else {
-        return;
+    let from_ip = |cx: &mut Ctx| {
+        let text = cx.src.run(&["ip", "-json", "addr", "show"]).ok()?;
+        let none = BTreeMap::new();
+        cx.keep(
+            "ip -json addr show",
+            ipaddr::parse_addrs(&text, &none, &none),
+        )
     };
-    let none = BTreeMap::new();
-    let Some(mut kernel) = cx.keep(
-        "ip -json addr show",
-        ipaddr::parse_addrs(&text, &none, &none),
-    ) else {
+    let Some(mut kernel) = netlink_addresses(cx, false).or_else(|| from_ip(cx)) else {
         return;
     };
     for (name, iface) in ifaces.iter_mut() {
@@ -474,6 +523,9 @@ fn extra_kernel_addresses(cx: &mut Ctx, ifaces: &mut BTreeMap<String, Interface>
 }
 
 fn neighbors(cx: &mut Ctx) -> Option<Vec<edgemon_shared::netjson::Neighbor>> {
+    if let Some(found) = cx.kernel(Dump::Neighbours, netlink::neighbours) {
+        return (!found.is_empty()).then_some(found);
+    }
     let json = cx
         .run(&["ip", "-json", "neigh"])
         .and_then(|t| neigh::parse_ip_json(&t).ok())

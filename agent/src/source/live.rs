@@ -1,6 +1,7 @@
 //! The live system: real files, real commands (each bounded by a timeout), real statvfs.
 
 use super::{FsStats, Source, SourceError};
+use crate::collect::netlink::{self, Dump};
 use std::io::{ErrorKind, Read};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -68,6 +69,52 @@ impl Source for Live {
         let secs = SystemTime::now().duration_since(UNIX_EPOCH).ok()?.as_secs();
         i64::try_from(secs).ok()
     }
+
+    fn netlink(&self, dump: Dump) -> Result<Vec<u8>, SourceError> {
+        netlink_dump(dump, self.timeout)
+            .map_err(|e| SourceError::Failed(format!("{}: {e}", dump.name())))
+    }
+}
+
+/// One route-netlink dump over a fresh socket: the request, then datagrams until the
+/// kernel's `NLMSG_DONE` (each receive bounded by `timeout`).
+fn netlink_dump(dump: Dump, timeout: Duration) -> Result<Vec<u8>, String> {
+    use rustix::net::{AddressFamily, RecvFlags, SendFlags, SocketType, sockopt};
+    let fd = rustix::net::socket(AddressFamily::NETLINK, SocketType::RAW, None)
+        .map_err(|e| format!("socket: {e}"))?;
+    sockopt::set_socket_timeout(&fd, sockopt::Timeout::Recv, Some(timeout))
+        .map_err(|e| format!("receive timeout: {e}"))?;
+    // Unconnected, the socket's destination is the kernel (port 0).
+    rustix::net::send(&fd, &netlink::request(dump, 1), SendFlags::empty())
+        .map_err(|e| format!("send: {e}"))?;
+    let mut out = Vec::new();
+    // A dump datagram is at most a page or two; 32 KiB is what iproute2 reads with.
+    let mut buf = vec![0u8; 32 * 1024];
+    loop {
+        let (n, _) = rustix::net::recv(&fd, &mut buf, RecvFlags::empty())
+            .map_err(|e| format!("receive: {e}"))?;
+        if n == 0 {
+            return Err("the socket closed before the dump ended".into());
+        }
+        out.extend_from_slice(&buf[..n]);
+        if netlink::scan(&out).map_err(|e| e.0)? {
+            return Ok(out);
+        }
+    }
+}
+
+/// Whether `program` can be run: a path as given, a bare name through `PATH`. Checking
+/// first spares a fork for every tool a host lacks (ubus, mmcli off OpenWrt).
+fn runnable(program: &str) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    let executable = |p: &std::path::Path| {
+        std::fs::metadata(p).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+    };
+    if program.contains('/') {
+        return executable(std::path::Path::new(program));
+    }
+    let path = std::env::var_os("PATH").unwrap_or_else(|| "/usr/sbin:/usr/bin:/sbin:/bin".into());
+    std::env::split_paths(&path).any(|dir| executable(&dir.join(program)))
 }
 
 /// Runs `argv` with stdin closed and stderr discarded; kills it after `timeout`.
@@ -76,6 +123,9 @@ pub(crate) fn run_with_timeout(argv: &[&str], timeout: Duration) -> Result<Strin
     let (program, args) = argv
         .split_first()
         .ok_or_else(|| SourceError::Failed("empty command".into()))?;
+    if !runnable(program) {
+        return Err(SourceError::Absent(what));
+    }
     let mut child = Command::new(program)
         .args(args)
         .stdin(Stdio::null())

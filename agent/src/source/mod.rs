@@ -13,6 +13,7 @@ pub use bundle::{Bundle, Recorder};
 pub use live::Live;
 pub use sim::{Clock, Sim, SystemClock};
 
+use crate::collect::netlink::Dump;
 use std::time::Duration;
 
 /// Why a source could not answer.
@@ -50,6 +51,13 @@ pub trait Source {
     fn statvfs(&self, mount_point: &str) -> Result<FsStats, SourceError>;
     /// Seconds since the Unix epoch when the sample is taken, if known.
     fn now(&self) -> Option<i64>;
+    /// A route-netlink dump of one kernel table (the datagrams concatenated, up to its
+    /// `NLMSG_DONE`): addresses, routes and neighbours without an `ip` process. Only the
+    /// live system answers; captures and the simulator carry `ip` output instead, so the
+    /// collectors fall back to it.
+    fn netlink(&self, dump: Dump) -> Result<Vec<u8>, SourceError> {
+        Err(SourceError::Absent(dump.name().to_owned()))
+    }
 }
 
 /// The bundle file name of a command line: the arguments joined by spaces, with `%` and `/`
