@@ -279,12 +279,17 @@ pub const STEPS: &[Step] = &[
     },
 ];
 
+/// Where `scripts/bench` builds the measured agent: the static musl x86_64 binary of
+/// OpenWrt's x86/64 target, built as `scripts/cross` builds every router's (profile
+/// `agent`, std built for size, all features).
+pub const AGENT_FOLDER: &str = "cross/build/x86_64-unknown-linux-musl/agent";
+
 /// `text` with the profile placeholders of [`Step`] replaced.
 pub fn with_profiles(text: &str, smoke: bool) -> String {
     let (release, agent) = if smoke {
         ("debug", "debug")
     } else {
-        ("release", "agent")
+        ("release", AGENT_FOLDER)
     };
     text.replace("{release}", release).replace("{agent}", agent)
 }
@@ -364,15 +369,15 @@ pub const FIGURES: &[Figure] = &[
         target: Target::AtMost(5.0),
     },
     Figure {
-        title: "agent: peak RSS while collecting",
-        step: "agent_collect",
-        output: Output::Words("collections"),
-        key: "peak_rss_kib",
+        title: "agent: steady RSS of the running daemon (queue, HTTP delivery), after its 24 h backlog",
+        step: "agent_replay",
+        output: Output::Words("transport=http-native"),
+        key: "steady_rss_kib",
         unit: "KiB",
         target: Target::AtMost(3.0 * 1024.0),
     },
     Figure {
-        title: "agent: stripped size, x86_64, all features (profile `agent`)",
+        title: "agent: stripped size, x86_64 musl static (OpenWrt x86/64), all features",
         step: "agent_size",
         output: Output::Words("agent_size"),
         key: "bytes",
@@ -462,7 +467,10 @@ mod tests {
             with_profiles("target/{release}/x", false),
             "target/release/x"
         );
-        assert_eq!(with_profiles("target/{agent}/a", false), "target/agent/a");
+        assert_eq!(
+            with_profiles("target/{agent}/a", false),
+            "target/cross/build/x86_64-unknown-linux-musl/agent/a"
+        );
         assert_eq!(with_profiles("target/{agent}/a", true), "target/debug/a");
         for step in STEPS {
             for text in std::iter::once(&step.program)

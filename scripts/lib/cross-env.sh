@@ -16,15 +16,16 @@
 
 CROSS_RUST_VERSION="1.96.0+dfsg1-1~deb12u2"
 CROSS_ROOT="$(pwd)/target/cross"
-CROSS_ALL_TARGETS=(armv7-unknown-linux-musleabihf mipsel-unknown-linux-musl aarch64-unknown-linux-musl)
+CROSS_ALL_TARGETS=(armv7-unknown-linux-musleabihf mipsel-unknown-linux-musl aarch64-unknown-linux-musl x86_64-unknown-linux-musl)
 
 # Per Rust target: Debian architecture, GNU triple of the cross gcc, musl's multiarch
-# folder, qemu binary.
+# folder, qemu binary (`native` for x86_64: OpenWrt's x86/64 target, run as is here).
 cross_arch() {
     case "$1" in
     armv7-unknown-linux-musleabihf) echo "armhf arm-linux-gnueabihf arm-linux-musleabihf qemu-arm-static" ;;
     mipsel-unknown-linux-musl) echo "mipsel mipsel-linux-gnu mipsel-linux-musl qemu-mipsel-static" ;;
     aarch64-unknown-linux-musl) echo "arm64 aarch64-linux-gnu aarch64-linux-musl qemu-aarch64-static" ;;
+    x86_64-unknown-linux-musl) echo "amd64 x86_64-linux-gnu x86_64-linux-musl native" ;;
     *)
         echo "cross: unknown target $1 (known: ${CROSS_ALL_TARGETS[*]})" >&2
         return 1
@@ -77,6 +78,7 @@ cross_apt() {
     apt-get -q -o Dir::Etc::SourceList="$dir/sources.list" -o Dir::Etc::SourceParts=/nonexistent \
         -o Dir::State::Lists="$dir/lists" -o Dir::Cache="$dir/cache" -o Debug::NoLocking=1 \
         -o APT::Architectures::=armhf -o APT::Architectures::=arm64 -o APT::Architectures::=mipsel \
+        -o APT::Architectures::=amd64 \
         -o Acquire::Languages=none -o Acquire::IndexTargets::deb::DEP-11::DefaultEnabled=false \
         -o APT::Sandbox::User=root "$@"
 }
@@ -88,10 +90,10 @@ cross_sysroot() {
     [ -f "$root/.done" ] && return 0
     mkdir -p "$dir/lists/partial" "$dir/cache/archives/partial" "$CROSS_ROOT/debs"
     # bookworm main is enough (musl has no security updates) and keeps the download small.
-    echo "deb [arch=armhf,arm64,mipsel signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian bookworm main" \
+    echo "deb [arch=armhf,arm64,mipsel,amd64 signed-by=/usr/share/keyrings/debian-archive-keyring.gpg] http://deb.debian.org/debian bookworm main" \
         >"$dir/sources.list"
     if ! ls "$dir/lists/"*_Packages* >/dev/null 2>&1; then
-        log "apt lists for armhf, arm64, mipsel (private, under $dir)"
+        log "apt lists for armhf, arm64, mipsel, amd64 (private, under $dir)"
         cross_apt update || log "apt-get update exited $? (checking the packages anyway)"
     fi
     rm -f "$CROSS_ROOT/debs/musl-dev_"*"_$arch.deb"
@@ -147,22 +149,33 @@ cross_env() {
     export RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc RUSTC_BOOTSTRAP=1
     export CARGO_TARGET_DIR="$CROSS_ROOT/build"
     export "CARGO_TARGET_${up}_LINKER=$CROSS_ROOT/bin/$target/cc"
-    export "CARGO_TARGET_${up}_RUNNER=$qemu"
+    [ "$qemu" = native ] || export "CARGO_TARGET_${up}_RUNNER=$qemu"
     export "CC_${low}=$CROSS_ROOT/bin/$target/cc" "AR_${low}=$gnu-ar"
     local flags="-C target-feature=+crt-static -C link-self-contained=no"
     # Debian's mipsel musl is built hard-float; Rust's mipsel musl target is soft-float.
     # The two ABIs pass floats in different registers, so std is built hard-float too
     # (OpenWrt kernels emulate the FPU; docs/openwrt.md).
     [ "$arch" = mipsel ] && flags="$flags -C target-feature=-soft-float"
+    # Rust's x86_64 musl target links static-pie, which musl's gcc specs give a program
+    # interpreter; a plain static executable, as the other targets build, has none.
+    [ "$arch" = amd64 ] && flags="$flags -C relocation-model=static"
     export "CARGO_TARGET_${up}_RUSTFLAGS=$flags"
 }
 
 # Builds the agent for a target. Arguments: target, cargo profile, feature arguments.
+# Two size options on top of cross_env's flags (docs/openwrt.md has what each saves):
+# std is built with its `optimize_for_size` feature, and without unwind tables, which an
+# agent built with panic = "abort" never reads (a panic still prints its message and
+# location; the backtrace is empty). The unit tests (panic = "unwind") keep cross_env's.
 cross_build_agent() {
     local target="$1" profile="$2"
     shift 2
-    cargo build --locked -q -Zbuild-std=std,panic_abort --target "$target" \
-        --profile "$profile" -p edgemon-agent --bin edgemon-agent "$@"
+    local up="${target^^}"
+    up="${up//-/_}"
+    local var="CARGO_TARGET_${up}_RUSTFLAGS"
+    env "$var=${!var} -C force-unwind-tables=no" \
+        cargo build --locked -q -Zbuild-std=std,panic_abort -Zbuild-std-features=optimize_for_size \
+        --target "$target" --profile "$profile" -p edgemon-agent --bin edgemon-agent "$@"
 }
 
 cross_prepare() {

@@ -1,7 +1,9 @@
 //! The agent over `https://` (OpenWISP mode) against a TLS server whose certificate is
 //! signed by a test CA (`tests/tools/https_sink.py`, certificates made with openssl): the
-//! built-in roots refuse it and nothing is sent, `--tls-ca-file` trusts it, and
-//! `--tls-verify 0` accepts it unverified; nothing queued meanwhile is lost.
+//! system's CA bundle (here `SSL_CERT_FILE`, holding an unrelated CA) refuses it and
+//! nothing is sent, `--tls-ca-file` trusts it, and `--tls-verify 0` accepts it
+//! unverified; nothing queued meanwhile is lost. Without any CA bundle the agent stops at
+//! start with an error that says what to install.
 
 use edgemon_tests::agent::{Running, capture_bundle, wait_for};
 use edgemon_tests::bin;
@@ -47,9 +49,39 @@ fn sink(dir: &Path) -> Sink {
     }
 }
 
+/// A CA of its own, trusted by nothing here: the stand-in for the system's bundle.
+fn unrelated_bundle(dir: &Path) -> std::path::PathBuf {
+    let path = dir.join("system-bundle.pem");
+    let out = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:P-256",
+        ])
+        .args([
+            "-nodes",
+            "-subj",
+            "/CN=unrelated-ca",
+            "-days",
+            "2",
+            "-keyout",
+        ])
+        .arg(dir.join("unrelated.key"))
+        .arg("-out")
+        .arg(&path)
+        .output()
+        .expect("openssl is installed");
+    assert!(out.status.success(), "{out:?}");
+    path
+}
+
 fn agent(dir: &Path, bundle: &Path, port: u16, extra: &[&str], stderr: Stdio) -> Running {
     Running(
         Command::new(bin("edgemon-agent"))
+            .env("SSL_CERT_FILE", dir.join("system-bundle.pem"))
             .arg("run")
             .arg("--from")
             .arg(bundle)
@@ -85,8 +117,26 @@ fn https_verifies_the_server_with_the_ca_file_or_not_at_all_when_told() {
     let ca = certificates(dir.path());
     let server = sink(dir.path());
 
-    // The built-in roots do not know the test CA: the handshake fails, nothing is sent,
-    // and the samples stay queued.
+    // No CA bundle at all: the agent says so and stops before queueing anything.
+    let out = Command::new(bin("edgemon-agent"))
+        .env("SSL_CERT_FILE", dir.path().join("absent.pem"))
+        .args(["run", "--mode", "openwisp", "--uuid", UUID, "--key", KEY])
+        .args(["--url", &format!("https://127.0.0.1:{}", server.port)])
+        .arg("--queue-path")
+        .arg(dir.path().join("queue.redb"))
+        .output()
+        .unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{err}");
+    assert!(
+        err.contains("no CA bundle is at") && err.contains("absent.pem"),
+        "{err}"
+    );
+    assert_eq!(posts(&server.seen), 0);
+
+    // The system's bundle does not know the test CA: the handshake fails, nothing is
+    // sent, and the samples stay queued.
+    unrelated_bundle(dir.path());
     let log = dir.path().join("agent.log");
     let refused = agent(
         dir.path(),

@@ -14,8 +14,9 @@ const BODY_LIMIT: u64 = 64 * 1024;
 pub enum HttpSetupError {
     #[error("option `url`: https needs a build with the `tls` feature")]
     NoTls,
-    #[error("option `tls_ca_file` ({path}): {message}")]
-    CaFile { path: String, message: String },
+    #[cfg(feature = "tls")]
+    #[error(transparent)]
+    Ca(#[from] super::ca::CaError),
 }
 
 #[derive(Debug)]
@@ -133,25 +134,27 @@ fn transport(e: &ureq::Error) -> Verdict {
 
 #[cfg(feature = "tls")]
 fn tls_config(cfg: &Config) -> Result<ureq::tls::TlsConfig, HttpSetupError> {
-    use ureq::tls::{PemItem, RootCerts, TlsConfig};
-    let mut tls = TlsConfig::builder().disable_verification(!cfg.tls_verify);
-    if let Some(path) = &cfg.tls_ca_file {
-        let err = |message: String| HttpSetupError::CaFile {
-            path: path.display().to_string(),
-            message,
-        };
-        let pem = std::fs::read(path).map_err(|e| err(e.to_string()))?;
-        let certs: Vec<_> = ureq::tls::parse_pem(&pem)
-            .filter_map(|item| match item {
-                Ok(PemItem::Certificate(c)) => Some(Ok(c.to_owned())),
-                Ok(_) => None,
-                Err(e) => Some(Err(err(e.to_string()))),
-            })
-            .collect::<Result<_, _>>()?;
-        if certs.is_empty() {
-            return Err(err("no PEM certificate in the file".into()));
-        }
-        tls = tls.root_certs(RootCerts::new_with_certs(&certs));
-    }
+    use std::sync::Arc;
+    use ureq::tls::{RootCerts, TlsConfig};
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut tls = TlsConfig::builder()
+        .unversioned_rustls_crypto_provider(provider)
+        .disable_verification(!cfg.tls_verify);
+    // Roots are read only when a server is verified over https: an http:// agent runs
+    // on a router without the CA bundle.
+    let https = cfg
+        .url
+        .as_deref()
+        .is_some_and(|u| u.starts_with("https://"));
+    let certs = if cfg.tls_verify && (https || cfg.tls_ca_file.is_some()) {
+        super::ca::roots(cfg, &super::ca::system_bundles())?
+    } else {
+        Vec::new()
+    };
+    let certs: Vec<ureq::tls::Certificate<'static>> = certs
+        .iter()
+        .map(|c| ureq::tls::Certificate::from_der(c.as_ref()).to_owned())
+        .collect();
+    tls = tls.root_certs(RootCerts::new_with_certs(&certs));
     Ok(tls.build())
 }

@@ -3,6 +3,8 @@
 //! and the transports (`http`, `mqtt`).
 
 pub mod backoff;
+#[cfg(feature = "tls")]
+pub mod ca;
 pub mod http;
 #[cfg(feature = "mqtt")]
 pub mod mqtt;

@@ -1,10 +1,10 @@
-//! The rustls client configuration for `mqtts://` brokers: the `tls_ca_file` roots (else
-//! the webpki roots), or no verification at all with `tls_verify = 0`.
+//! The rustls client configuration for `mqtts://` brokers: the roots of [`super::ca`]
+//! (`tls_ca_file`, else the system's CA bundle), or no verification at all with
+//! `tls_verify = 0`.
 
 use crate::config::Config;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::crypto::{WebPkiSupportedAlgorithms, ring};
-use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
 use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
 use std::sync::Arc;
@@ -12,8 +12,8 @@ use std::sync::Arc;
 /// Why the TLS configuration could not be built; names the option.
 #[derive(Debug, thiserror::Error)]
 pub enum MqttTlsError {
-    #[error("option `tls_ca_file` ({path}): {message}")]
-    CaFile { path: String, message: String },
+    #[error(transparent)]
+    Ca(#[from] super::ca::CaError),
     #[error("TLS setup: {0}")]
     Rustls(#[from] rustls::Error),
 }
@@ -39,21 +39,8 @@ pub fn client_config(cfg: &Config) -> Result<Arc<ClientConfig>, MqttTlsError> {
 
 fn roots(cfg: &Config) -> Result<RootCertStore, MqttTlsError> {
     let mut store = RootCertStore::empty();
-    let Some(path) = &cfg.tls_ca_file else {
-        store.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
-        return Ok(store);
-    };
-    let err = |message: String| MqttTlsError::CaFile {
-        path: path.display().to_string(),
-        message,
-    };
-    let pem = std::fs::read(path).map_err(|e| err(e.to_string()))?;
-    for cert in CertificateDer::pem_slice_iter(&pem) {
-        let cert = cert.map_err(|e| err(e.to_string()))?;
-        store.add(cert).map_err(|e| err(e.to_string()))?;
-    }
-    if store.is_empty() {
-        return Err(err("no PEM certificate in the file".into()));
+    for cert in super::ca::roots(cfg, &super::ca::system_bundles())? {
+        store.add(cert)?;
     }
     Ok(store)
 }

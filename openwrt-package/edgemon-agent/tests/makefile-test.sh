@@ -4,7 +4,8 @@
 # below: it checks what the Makefile itself decides, not the SDK. Checked: the menu options
 # become cargo features (default features off), the size profile is used unless
 # CONFIG_DEBUG, cargo is pointed at the agent, Build/Prepare copies the workspace without
-# target/ and .git, and the install step lays out the package's files with their modes.
+# target/ and .git, the install step lays out the package's files with their modes, and
+# the TLS option pulls in the CA bundle.
 # Usage: sh openwrt-package/edgemon-agent/tests/makefile-test.sh
 set -eu
 
@@ -35,6 +36,9 @@ cat >"$sdk/include/package.mk" <<'EOF'
 PKG_BUILD_DIR:=$(BUILD_DIR)/$(PKG_NAME)-$(PKG_VERSION)
 PKG_INSTALL_DIR:=$(PKG_BUILD_DIR)/ipkg-install
 define BuildPackage
+$$(eval $$(Package/$(1)))
+depends:
+	@echo '$$(strip $$(DEPENDS))'
 prepare:
 	$$(Build/Prepare)
 compile:
@@ -73,6 +77,7 @@ check "no options" "$(mk compile)" \
 check "debug build" "$(mk compile CONFIG_DEBUG=y CONFIG_EDGEMON_AGENT_TLS=y)" \
 	"cargo install --profile dev features=[tls] path=$build/agent args=--no-default-features"
 check "conffiles" "$(mk conffiles)" "/etc/config/edgemon /etc/edgemon/identity"
+check "TLS needs the CA bundle" "$(mk depends RUST_ARCH_DEPENDS=@rust)" "@rust +EDGEMON_AGENT_TLS:ca-bundle"
 
 # Build/Prepare: the workspace, without target/ and .git.
 src="$work/src"
