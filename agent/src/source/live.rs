@@ -71,8 +71,8 @@ impl Source for Live {
     }
 
     fn netlink(&self, dump: Dump) -> Result<Vec<u8>, SourceError> {
-        netlink_dump(dump, self.timeout)
-            .map_err(|e| SourceError::Failed(format!("{}: {e}", dump.name())))
+        // The collector names the dump in its warning.
+        netlink_dump(dump, self.timeout).map_err(SourceError::Failed)
     }
 }
 
