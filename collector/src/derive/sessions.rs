@@ -18,11 +18,13 @@ pub struct SessionKey {
     pub mac: String,
 }
 
-/// A session the store holds open; `id` is whatever the store identifies it with.
+/// A session the store holds open; `id` is whatever the store identifies it with, `key`
+/// its [`SessionKey`] or anything that tells keys apart as well (the ingest worker keeps
+/// a 64-bit keyed digest: 32 bytes a session instead of three strings).
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub struct OpenSession<Id> {
+pub struct OpenSession<Id, K = SessionKey> {
     pub id: Id,
-    pub key: SessionKey,
+    pub key: K,
     pub start_us: i64,
 }
 
@@ -137,6 +139,17 @@ pub fn update<Id: Clone>(
     snapshot: &Value,
     now_us: i64,
 ) -> SessionChanges<Id> {
+    update_by(open, snapshot, now_us, SessionKey::clone)
+}
+
+/// [`update`] for open sessions whose keys are `key_of` of their [`SessionKey`]: the same
+/// changes whenever `key_of` tells the keys of one device apart.
+pub fn update_by<Id: Clone, K: Eq + std::hash::Hash>(
+    open: &[OpenSession<Id, K>],
+    snapshot: &Value,
+    now_us: i64,
+    key_of: impl Fn(&SessionKey) -> K,
+) -> SessionChanges<Id> {
     let seen = access_point_clients(snapshot);
     let mut clients: Vec<WifiClient> = Vec::new();
     for (_, client) in &seen {
@@ -145,11 +158,11 @@ pub fn update<Id: Clone>(
             None => clients.push(client.clone()),
         }
     }
-    let wanted: HashSet<&SessionKey> = seen.iter().map(|(key, _)| key).collect();
+    let wanted: HashSet<K> = seen.iter().map(|(key, _)| key_of(key)).collect();
 
-    let mut by_age: Vec<&OpenSession<Id>> = open.iter().collect();
+    let mut by_age: Vec<&OpenSession<Id, K>> = open.iter().collect();
     by_age.sort_by_key(|s| s.start_us);
-    let mut kept_keys: HashSet<&SessionKey> = HashSet::new();
+    let mut kept_keys: HashSet<&K> = HashSet::new();
     let (mut kept, mut closed) = (Vec::new(), Vec::new());
     for session in by_age {
         if wanted.contains(&session.key) && kept_keys.insert(&session.key) {
@@ -163,7 +176,7 @@ pub fn update<Id: Clone>(
     }
     let mut opened: Vec<NewSession> = Vec::new();
     for (key, _) in &seen {
-        if !kept_keys.contains(key) && !opened.iter().any(|n| &n.key == key) {
+        if !kept_keys.contains(&key_of(key)) && !opened.iter().any(|n| &n.key == key) {
             opened.push(NewSession {
                 key: key.clone(),
                 start_us: now_us,
@@ -180,7 +193,7 @@ pub fn update<Id: Clone>(
 
 /// Every open session of a device that went offline (a critical metric crossed its
 /// tolerance): all of them close.
-pub fn close_all<Id: Clone>(open: &[OpenSession<Id>], now_us: i64) -> Vec<ClosedSession<Id>> {
+pub fn close_all<Id: Clone, K>(open: &[OpenSession<Id, K>], now_us: i64) -> Vec<ClosedSession<Id>> {
     open.iter()
         .map(|s| ClosedSession {
             id: s.id.clone(),

@@ -8,6 +8,7 @@ use crate::derive::sessions::{self, OpenSession, SessionKey};
 use crate::sessions::{SessionStore, Step};
 use crate::tsdb::{FieldValue, Point, Retention, StoreError, TimeSeries};
 use std::collections::HashMap;
+use std::hash::BuildHasher;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
@@ -26,8 +27,11 @@ pub struct Processor {
     /// WiFi clients and sessions, when kept.
     sessions: Option<Arc<SessionStore>>,
     /// Each device's open sessions as of the last sample derived (ahead of the store until
-    /// the batch is written).
-    open_sessions: HashMap<Uuid, Vec<OpenSession<Uuid>>>,
+    /// the batch is written), keyed by a digest of their [`SessionKey`] (32 bytes a
+    /// session; the keys' strings stay in the store).
+    open_sessions: HashMap<Uuid, Vec<OpenSession<Uuid, u64>>>,
+    /// The digest's key, random per process (the digests never leave memory).
+    session_keys: std::hash::RandomState,
     /// Where native devices' states persist.
     ledger: Arc<Ledger>,
     /// Native devices' states as of the last batch derived (ahead of `ledger` until the
@@ -73,6 +77,7 @@ impl Processor {
             alerts: None,
             sessions: None,
             open_sessions: HashMap::new(),
+            session_keys: std::hash::RandomState::new(),
             ledger,
             devices: HashMap::new(),
             reload_sessions: Arc::default(),
@@ -168,10 +173,20 @@ impl Processor {
         snapshot: &serde_json::Value,
     ) -> Option<Step> {
         let store = self.sessions.as_ref()?;
+        let keys = &self.session_keys;
+        let digest = |k: &SessionKey| keys.hash_one(k);
         let open = match self.open_sessions.entry(device) {
             std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
             std::collections::hash_map::Entry::Vacant(e) => match store.open_sessions(device) {
-                Ok(open) => e.insert(open),
+                Ok(open) => e.insert(
+                    open.into_iter()
+                        .map(|s| OpenSession {
+                            id: s.id,
+                            key: digest(&s.key),
+                            start_us: s.start_us,
+                        })
+                        .collect(),
+                ),
                 Err(err) => {
                     tracing::warn!(%device, error = %err, "cannot read open WiFi sessions; skipped");
                     return None;
@@ -179,22 +194,22 @@ impl Processor {
             },
         };
         let now = now_us();
-        let changes = sessions::update(open, snapshot, now);
+        let changes = sessions::update_by(open, snapshot, now, digest);
         let mut step = Step::new(device, org, &changes, now);
-        let digest = sessions::clients_digest(&changes.clients);
-        if self.clients_seen.insert(device, digest) == Some(digest) {
-            step.clients.clear();
-        }
         open.retain(|s| !step.closed.iter().any(|(id, _)| *id == s.id));
         open.extend(step.opened.iter().map(|s| OpenSession {
             id: s.id,
-            key: SessionKey {
+            key: digest(&SessionKey {
                 interface_name: s.interface_name.clone(),
                 ssid: s.ssid.clone(),
                 mac: s.mac.clone(),
-            },
+            }),
             start_us: s.start_us,
         }));
+        let clients = sessions::clients_digest(&changes.clients);
+        if self.clients_seen.insert(device, clients) == Some(clients) {
+            step.clients.clear();
+        }
         let unchanged = step.opened.is_empty() && step.closed.is_empty() && step.clients.is_empty();
         (!unchanged).then_some(step)
     }

@@ -197,6 +197,38 @@ proptest! {
             }
         }
     }
+
+    /// The worker's digested keys give the same changes as the keys themselves, whatever
+    /// the open sessions (duplicates and any start order included) and the snapshot.
+    #[test]
+    fn digested_keys_give_the_same_changes(
+        open_keys in proptest::collection::vec((0usize..3, 0usize..2, 0usize..4, 0i64..5), 0..8),
+        seen in proptest::collection::vec((0usize..3, 0usize..2, 0usize..4, any::<bool>()), 0..8),
+    ) {
+        use std::hash::BuildHasher;
+        let open_full: Vec<OpenSession<u32>> = open_keys
+            .iter()
+            .zip(0u32..)
+            .map(|((i, s, m, start), id)| {
+                open(id, key(&format!("wlan{i}"), &format!("ssid{s}"), &format!("mac{m}")), *start)
+            })
+            .collect();
+        let hasher = std::hash::RandomState::new();
+        let digest = |k: &SessionKey| hasher.hash_one(k);
+        let open_digested: Vec<OpenSession<u32, u64>> = open_full
+            .iter()
+            .map(|s| OpenSession { id: s.id, key: digest(&s.key), start_us: s.start_us })
+            .collect();
+        let ifaces: Vec<Value> = seen
+            .iter()
+            .map(|(i, s, m, is_ap)| {
+                let mode = if *is_ap { "access_point" } else { "station" };
+                ap(&format!("wlan{i}"), &format!("ssid{s}"), mode, "wireless", &[&format!("mac{m}")])
+            })
+            .collect();
+        let snap = snapshot(&ifaces);
+        prop_assert_eq!(update(&open_full, &snap, NOW), update_by(&open_digested, &snap, NOW, digest));
+    }
 }
 
 #[test]
