@@ -161,6 +161,25 @@ fn model_step(open: &[OpenSession<u32>], snap: &Value, next_id: &mut u32) -> Vec
     after
 }
 
+/// A snapshot of one single-client wireless interface per generated
+/// `(interface, ssid, mac, is an access point)`.
+fn generated_snapshot(ifaces: &[(usize, usize, usize, bool)]) -> Value {
+    let ifaces: Vec<Value> = ifaces
+        .iter()
+        .map(|(i, s, m, is_ap)| {
+            let mode = if *is_ap { "access_point" } else { "station" };
+            ap(
+                &format!("wlan{i}"),
+                &format!("ssid{s}"),
+                mode,
+                "wireless",
+                &[&format!("mac{m}")],
+            )
+        })
+        .collect();
+    snapshot(&ifaces)
+}
+
 proptest! {
     /// After any sequence of snapshots, the open sessions are exactly the access-point
     /// clients of the last snapshot, one each; a session that stays seen is never reopened.
@@ -174,14 +193,7 @@ proptest! {
         let mut open_now: Vec<OpenSession<u32>> = Vec::new();
         let mut next_id = 0;
         for step in &steps {
-            let ifaces: Vec<Value> = step
-                .iter()
-                .map(|(i, s, m, is_ap)| {
-                    let mode = if *is_ap { "access_point" } else { "station" };
-                    ap(&format!("wlan{i}"), &format!("ssid{s}"), mode, "wireless", &[&format!("mac{m}")])
-                })
-                .collect();
-            let snap = snapshot(&ifaces);
+            let snap = generated_snapshot(step);
             let before = open_now.clone();
             open_now = model_step(&open_now, &snap, &mut next_id);
             let mut want: Vec<SessionKey> = access_point_clients(&snap).into_iter().map(|(k, _)| k).collect();
@@ -219,14 +231,7 @@ proptest! {
             .iter()
             .map(|s| OpenSession { id: s.id, key: digest(&s.key), start_us: s.start_us })
             .collect();
-        let ifaces: Vec<Value> = seen
-            .iter()
-            .map(|(i, s, m, is_ap)| {
-                let mode = if *is_ap { "access_point" } else { "station" };
-                ap(&format!("wlan{i}"), &format!("ssid{s}"), mode, "wireless", &[&format!("mac{m}")])
-            })
-            .collect();
-        let snap = snapshot(&ifaces);
+        let snap = generated_snapshot(&seen);
         prop_assert_eq!(update(&open_full, &snap, NOW), update_by(&open_digested, &snap, NOW, digest));
     }
 }
