@@ -21,6 +21,24 @@ use std::net::SocketAddr;
 use std::sync::Arc;
 use tokio::net::TcpListener;
 
+/// Threads for `serve`'s blocking pool (tokio's default: up to 512). Storage commits and
+/// registrations run there: redb serialises the writes of each file, so more threads only
+/// wait, and each thread that allocates may get its own glibc arena. With the default the
+/// collector ran 70 threads and 215 MB RSS at 2 000 devices; with 4 for storage, 137 MB
+/// at the same ingest rate (`docs/benchmarks.md`). One more for notification delivery
+/// (one webhook post at a time), and the InfluxDB drain's batches in flight, so that a
+/// slow InfluxDB or webhook never holds the threads storage needs.
+pub fn blocking_threads(config: &Config) -> usize {
+    const STORAGE: usize = 4;
+    const DELIVERY: usize = 1;
+    let influx = if config.tsdb.backend == Backend::Influxdb {
+        crate::tsdb::queue::IN_FLIGHT
+    } else {
+        0
+    };
+    STORAGE + DELIVERY + influx
+}
+
 /// Set up logging once for the process.
 pub fn init_logging(config: &Config) {
     let level = match config.log.level {

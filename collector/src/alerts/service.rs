@@ -5,7 +5,7 @@
 //! serialised by one lock so the persisted state always follows the in-memory one.
 
 use super::catalog::Catalog;
-use super::engine::{EngineConfig, Kind, MetricState};
+use super::engine::{EngineConfig, Kind};
 use super::health::{self, MetricHealth, Status};
 use super::notification::Notification;
 use super::rule::{AlertOverride, Rule};
@@ -102,7 +102,7 @@ fn configuration_of(metric_id: &str) -> &str {
 struct Device {
     status: Status,
     /// metric id → state.
-    metrics: BTreeMap<String, MetricState>,
+    metrics: MetricStates,
     /// metric configuration → override.
     overrides: BTreeMap<String, AlertOverride>,
 }
@@ -111,7 +111,7 @@ impl Default for Device {
     fn default() -> Self {
         Device {
             status: Status::Unknown,
-            metrics: BTreeMap::new(),
+            metrics: MetricStates::default(),
             overrides: BTreeMap::new(),
         }
     }
@@ -145,6 +145,8 @@ pub struct Alerts {
     registry: Arc<Registry>,
     store: Arc<AlertStore>,
     devices: tokio::sync::Mutex<HashMap<Uuid, Device>>,
+    /// The metric ids of every device's states, one copy each.
+    ids: Interner,
     /// Critical devices that sent data go here (recovery detection), if someone listens.
     recovery: std::sync::OnceLock<tokio::sync::mpsc::UnboundedSender<Uuid>>,
     /// Stored, unmuted notifications go here for delivery, if someone listens.
@@ -175,9 +177,14 @@ impl Alerts {
         store: AlertStore,
     ) -> Result<Alerts, super::store::AlertStoreError> {
         let loaded = store.load()?;
+        let ids = Interner::default();
         let mut devices: HashMap<Uuid, Device> = HashMap::new();
         for (device, id, state) in loaded.states {
-            devices.entry(device).or_default().metrics.insert(id, state);
+            devices
+                .entry(device)
+                .or_default()
+                .metrics
+                .insert(&id, state, |k| ids.intern(k));
         }
         for (device, status) in loaded.health {
             devices.entry(device).or_default().status = status;
@@ -201,6 +208,7 @@ impl Alerts {
             registry,
             store: Arc::new(store),
             devices: tokio::sync::Mutex::new(devices),
+            ids,
             recovery: std::sync::OnceLock::new(),
             outbox: std::sync::OnceLock::new(),
             stats: AlertStats::default(),
@@ -327,7 +335,11 @@ impl Alerts {
         let mut changes = Changes::default();
         let now_critical = self.update_health(&mut devices, &ev.recompute, &mut changes);
         for (device, id) in ev.touched {
-            let state = devices[&device].metrics[&id].clone();
+            let state = devices[&device]
+                .metrics
+                .get(&id)
+                .expect("evaluated above")
+                .clone();
             changes.states.push((device, id, state));
         }
         drop(devices);
@@ -368,7 +380,7 @@ impl Alerts {
                 let d = devices.entry(device).or_default();
                 let rule = Rule::new(defaults, d.overrides.get(name));
                 let id = metric_id(name, point);
-                let state = d.metrics.entry(id.clone()).or_default();
+                let state = d.metrics.entry(&id, |k| self.ids.intern(k));
                 let o = state.observe(
                     &rule,
                     &self.settings.engine,
@@ -424,7 +436,13 @@ impl Alerts {
                 &self.settings.critical,
             );
             if status != d.status && d.status != Status::Deactivated {
-                tracing::info!(%device, from = d.status.as_str(), to = status.as_str(), "health status changed");
+                if d.status == Status::Unknown && status == Status::Ok {
+                    // A device's first healthy evaluation is routine: at info level, a
+                    // fleet coming up wrote one line per device.
+                    tracing::debug!(%device, from = d.status.as_str(), to = status.as_str(), "health status changed");
+                } else {
+                    tracing::info!(%device, from = d.status.as_str(), to = status.as_str(), "health status changed");
+                }
                 d.status = status;
                 changes.health.push((device, status));
                 if status == Status::Critical {
@@ -547,9 +565,9 @@ fn reconcile(devices: &mut HashMap<Uuid, Device>, registry: &Registry) -> Change
         }
         d.status = target;
         if target == Status::Unknown {
-            for (id, state) in &mut d.metrics {
+            for (id, state) in d.metrics.iter_mut() {
                 state.reset();
-                changes.states.push((r.id, id.clone(), state.clone()));
+                changes.states.push((r.id, id.to_owned(), state.clone()));
             }
         }
         changes.health.push((r.id, target));
@@ -571,6 +589,9 @@ fn clear_management_ip(registry: &Registry, device: Uuid) {
 }
 
 mod editable;
+mod states;
+
+use states::{Interner, MetricStates};
 
 #[cfg(test)]
 mod tests;

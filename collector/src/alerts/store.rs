@@ -87,7 +87,7 @@ impl std::fmt::Debug for AlertStore {
 
 impl AlertStore {
     pub fn open(path: &Path) -> Result<Self, AlertStoreError> {
-        let db = crate::open_redb(path, 16).map_err(|e| AlertStoreError::Open {
+        let db = crate::open_redb(path, 4).map_err(|e| AlertStoreError::Open {
             path: path.display().to_string(),
             message: e.to_string(),
         })?;

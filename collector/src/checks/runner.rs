@@ -37,6 +37,7 @@ pub struct Runner {
     tsdb: Arc<dyn TimeSeries>,
     alerts: Option<Arc<Alerts>>,
     limit: Semaphore,
+    concurrency: usize,
     clock: Clock,
     pub stats: Arc<CheckStats>,
 }
@@ -64,6 +65,7 @@ impl Runner {
             tsdb,
             alerts,
             limit: Semaphore::new(concurrency),
+            concurrency,
             clock,
             stats: Arc::default(),
         }
@@ -79,6 +81,39 @@ impl Runner {
 
     pub fn checks(&self) -> &[Arc<dyn Check>] {
         &self.checks
+    }
+
+    /// Checks running at once at most (`checks.concurrency`).
+    pub fn concurrency(&self) -> usize {
+        self.concurrency
+    }
+
+    /// The ids of the devices checks run against (active devices of active
+    /// organizations), read one record at a time: 16 bytes a device, where the records
+    /// of a 100 000-device fleet took tens of MB.
+    pub fn device_ids(&self) -> Vec<Uuid> {
+        let active_orgs: Vec<Uuid> = match self.registry.orgs() {
+            Ok(orgs) => orgs
+                .into_iter()
+                .filter(|o| o.active)
+                .map(|o| o.id)
+                .collect(),
+            Err(e) => {
+                tracing::error!(error = %e, "cannot list organizations for checks");
+                return Vec::new();
+            }
+        };
+        let mut ids = Vec::new();
+        let listed = self.registry.each_device(|d| {
+            if d.active && active_orgs.contains(&d.org) {
+                ids.push(d.id);
+            }
+        });
+        if let Err(e) = listed {
+            tracing::error!(error = %e, "cannot list devices for checks");
+            return Vec::new();
+        }
+        ids
     }
 
     /// Devices checks run against: active devices of active organizations.

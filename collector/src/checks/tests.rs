@@ -85,6 +85,7 @@ impl TimeSeries for Sink {
 
 struct World {
     _dir: tempfile::TempDir,
+    registry: Arc<Registry>,
     runner: Arc<Runner>,
     sink: Arc<Sink>,
     max: Arc<AtomicUsize>,
@@ -130,7 +131,7 @@ fn world(devices: usize, concurrency: usize) -> World {
     let sink = Arc::new(Sink::default());
     let runner = Arc::new(Runner::new(
         vec![fake("ping"), fake("other")],
-        registry,
+        registry.clone(),
         sink.clone(),
         None,
         concurrency,
@@ -138,6 +139,7 @@ fn world(devices: usize, concurrency: usize) -> World {
     ));
     World {
         _dir: dir,
+        registry,
         runner,
         sink,
         max,
@@ -202,6 +204,39 @@ async fn the_schedule_spreads_devices_over_the_jitter_and_repeats() {
             );
         }
     }
+}
+
+#[tokio::test(start_paused = true)]
+async fn a_round_keeps_within_the_concurrency_and_skips_devices_deactivated_since_it_began() {
+    let w = world(40, 3);
+    let plan = Plan {
+        interval: Duration::from_secs(600),
+        jitter: Duration::from_secs(30),
+        critical: vec![],
+    };
+    let late = *w
+        .devices
+        .iter()
+        .max_by_key(|&&d| offset(d, 0, plan.jitter))
+        .unwrap();
+    assert!(offset(late, 0, plan.jitter) > Duration::from_secs(2));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(schedule::run(w.runner.clone(), plan.clone(), None, async {
+        let _ = stopped.await;
+    }));
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    w.registry
+        .modify_device(late, |d| d.active = false)
+        .unwrap();
+    tokio::time::sleep(Duration::from_secs(60)).await;
+    let _ = stop.send(());
+    task.await.unwrap();
+    let calls = w.calls.lock().unwrap().clone();
+    for &d in &w.devices {
+        let n = calls.iter().filter(|c| c.0 == d).count();
+        assert_eq!(n, if d == late { 0 } else { 2 }, "{d}");
+    }
+    assert!(w.max.load(Ordering::SeqCst) <= 3);
 }
 
 #[tokio::test(start_paused = true)]

@@ -90,6 +90,7 @@ impl Cli {
                 let config = load()?;
                 edgemon_collector::server::init_logging(&config);
                 let rt = tokio::runtime::Builder::new_multi_thread()
+                    .max_blocking_threads(edgemon_collector::server::blocking_threads(&config))
                     .enable_all()
                     .build()?;
                 rt.block_on(async move {

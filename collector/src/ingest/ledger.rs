@@ -71,7 +71,7 @@ impl std::fmt::Debug for Ledger {
 impl Ledger {
     /// Open (or create) the ledger file.
     pub fn open(path: &Path) -> Result<Self, LedgerError> {
-        let db = crate::open_redb(path, 16)
+        let db = crate::open_redb(path, 4)
             .map_err(|e| LedgerError(format!("cannot open {}: {e}", path.display())))?;
         let tx = db.begin_write().map_err(storage)?;
         tx.open_table(NATIVE_DEVICES).map_err(storage)?;

@@ -206,6 +206,8 @@ impl Processor {
             }),
             start_us: s.start_us,
         }));
+        // Kept for every device: no slack left by the vector's doubling.
+        open.shrink_to_fit();
         let clients = sessions::clients_digest(&changes.clients);
         if self.clients_seen.insert(device, clients) == Some(clients) {
             step.clients.clear();

@@ -266,6 +266,11 @@ impl Registry {
         self.store.device(id)
     }
 
+    /// Every device, one at a time, in no particular order.
+    pub fn each_device(&self, f: impl FnMut(Device)) -> Result<(), RegistryError> {
+        self.store.each_device(f)
+    }
+
     /// All devices, or those of one organization, sorted by name.
     pub fn devices(&self, org: Option<Uuid>) -> Result<Vec<Device>, RegistryError> {
         let mut devices: Vec<Device> = self

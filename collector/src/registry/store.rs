@@ -48,7 +48,7 @@ fn mac_key(org: Uuid, mac: &str) -> Vec<u8> {
 
 impl Store {
     pub fn open(path: &Path) -> Result<Self, RegistryError> {
-        let db = crate::open_redb(path, 32)
+        let db = crate::open_redb(path, 8)
             .map_err(|e| RegistryError::Storage(format!("cannot open {}: {e}", path.display())))?;
         let tx = db.begin_write().map_err(storage)?;
         for t in [ORGS, DEVICES, DEVICE_KEYS, DEVICE_MACS, TOKENS] {
@@ -125,6 +125,17 @@ impl Store {
 
     pub fn devices(&self) -> Result<Vec<Device>, RegistryError> {
         self.all(DEVICES, "device")
+    }
+
+    /// Every device, one at a time (a fleet's records are never all in memory).
+    pub fn each_device(&self, mut f: impl FnMut(Device)) -> Result<(), RegistryError> {
+        let tx = self.db.begin_read().map_err(storage)?;
+        let t = tx.open_table(DEVICES).map_err(storage)?;
+        for row in t.iter().map_err(storage)? {
+            let (_, v) = row.map_err(storage)?;
+            f(decode(v.value(), "device")?);
+        }
+        Ok(())
     }
 
     fn lookup(

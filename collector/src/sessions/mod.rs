@@ -159,7 +159,7 @@ fn encode<T: Serialize>(v: &T) -> Vec<u8> {
 
 impl SessionStore {
     pub fn open(path: &Path) -> Result<Self, SessionError> {
-        let db = crate::open_redb(path, 32)
+        let db = crate::open_redb(path, 8)
             .map_err(|e| SessionError::Storage(format!("cannot open {}: {e}", path.display())))?;
         let tx = db.begin_write().map_err(storage)?;
         tx.open_table(CLIENTS).map_err(storage)?;

@@ -271,7 +271,7 @@ async fn per_interface_metrics_are_told_apart() {
     assert_eq!(n.len(), 1);
     assert_eq!(n[0].kind_name(), "clients_problem");
     let devices = f.alerts.devices.lock().await;
-    let ids: Vec<_> = devices[&f.device].metrics.keys().cloned().collect();
+    let ids: Vec<_> = devices[&f.device].metrics.keys().collect();
     assert_eq!(ids, ["clients{ifname=wlan0}", "clients{ifname=wlan1}"]);
 }
 

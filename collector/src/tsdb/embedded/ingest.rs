@@ -23,14 +23,49 @@ pub type FieldTypes = [HashMap<String, HashMap<String, u8>>; 2];
 #[derive(Debug, Default)]
 pub struct SeriesIds {
     hashers: [std::hash::RandomState; 2],
-    ids: HashMap<u128, u64>,
+    ids: IdsByHash,
 }
 
+/// A series key's 128-bit keyed hash, as two words (alignment 8: a map entry with its
+/// id is 24 bytes, where a `u128` key made it 32).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct KeyHash([u64; 2]);
+
+impl std::hash::Hash for KeyHash {
+    /// Already a keyed hash: the map takes its first word as is.
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        state.write_u64(self.0[0]);
+    }
+}
+
+/// The hasher of [`KeyHash`] maps: the one word written is the hash (no SipHash of a
+/// hash for every point).
+#[derive(Debug, Default)]
+struct PassThrough(u64);
+
+impl std::hash::Hasher for PassThrough {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `write_u64` is used; this keeps any other input well mixed.
+        for &b in bytes {
+            self.0 = (self.0.rotate_left(8) ^ u64::from(b)).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        }
+    }
+
+    fn write_u64(&mut self, v: u64) {
+        self.0 = v;
+    }
+}
+
+type IdsByHash = HashMap<KeyHash, u64, std::hash::BuildHasherDefault<PassThrough>>;
+
 impl SeriesIds {
-    fn hash(&self, key: &[u8]) -> u128 {
+    fn hash(&self, key: &[u8]) -> KeyHash {
         use std::hash::BuildHasher as _;
-        (u128::from(self.hashers[0].hash_one(key)) << 64)
-            | u128::from(self.hashers[1].hash_one(key))
+        KeyHash([self.hashers[0].hash_one(key), self.hashers[1].hash_one(key)])
     }
 
     pub fn remove(&mut self, key: &[u8]) {
@@ -56,7 +91,7 @@ pub struct Catalog {
 #[derive(Debug, Default)]
 pub struct Staged {
     /// New series by the catalog's hash of their key ([`SeriesIds`]).
-    series: HashMap<u128, u64>,
+    series: IdsByHash,
     field_types: FieldTypes,
     next_series_id: u64,
     /// Points older than their policy's retention, dropped as InfluxDB drops them.
