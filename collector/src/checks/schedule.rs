@@ -43,11 +43,19 @@ pub async fn run(
     let mut ticker = tokio::time::interval(plan.interval);
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut round: u64 = 0;
+    // The round under way: a new one does not start before it ends (checks slower than
+    // the interval would otherwise pile rounds up without bound).
+    let mut current: Option<tokio::task::AbortHandle> = None;
     tokio::pin!(shutdown);
     loop {
         tokio::select! {
             () = &mut shutdown => break,
             _ = ticker.tick() => {
+                if current.as_ref().is_some_and(|h| !h.is_finished()) {
+                    tracing::warn!(round, "the previous check round is still running: this one is skipped (raise checks.concurrency or checks.interval)");
+                    round += 1;
+                    continue;
+                }
                 let mut due: Vec<(Duration, Uuid)> = runner
                     .device_ids()
                     .into_iter()
@@ -55,7 +63,7 @@ pub async fn run(
                     .collect();
                 due.sort_unstable();
                 let start = tokio::time::Instant::now();
-                tasks.spawn(run_round(runner.clone(), start, due));
+                current = Some(tasks.spawn(run_round(runner.clone(), start, due)));
                 round += 1;
             }
             Some(device) = async {

@@ -240,6 +240,35 @@ async fn a_round_keeps_within_the_concurrency_and_skips_devices_deactivated_sinc
 }
 
 #[tokio::test(start_paused = true)]
+async fn a_round_slower_than_the_interval_makes_the_next_one_skip() {
+    // 40 devices × 2 checks of 100 ms, one at a time: a round lasts 8 s.
+    let w = world(40, 1);
+    let plan = Plan {
+        interval: Duration::from_secs(5),
+        jitter: Duration::ZERO,
+        critical: vec![],
+    };
+    let start = Instant::now();
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let task = tokio::spawn(schedule::run(w.runner.clone(), plan, None, async {
+        let _ = stopped.await;
+    }));
+    tokio::time::sleep(Duration::from_secs(12)).await;
+    let _ = stop.send(());
+    task.await.unwrap();
+    let calls = w.calls.lock().unwrap().clone();
+    let before = |t: u64| {
+        calls
+            .iter()
+            .filter(|c| c.2 - start < Duration::from_secs(t))
+            .count()
+    };
+    // The round of 5 s was skipped: until the round of 10 s, each check ran once.
+    assert_eq!(before(10), 80);
+    assert!(calls.len() > 80, "the round of 10 s ran");
+}
+
+#[tokio::test(start_paused = true)]
 async fn recovery_detection_runs_the_critical_checks_at_once() {
     let w = world(3, 10);
     let plan = Plan {
