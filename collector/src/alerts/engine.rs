@@ -64,7 +64,13 @@ impl Points {
     fn insert(&mut self, time_us: i64, value: f64) {
         match self.0.binary_search_by_key(&time_us, |&(t, _)| t) {
             Ok(i) => self.0[i].1 = value,
-            Err(i) => self.0.insert(i, (time_us, value)),
+            Err(i) => {
+                // One more slot, not a doubling (a first push reserves four): a window
+                // keeps about as many points from one sample to the next, and this
+                // vector exists for every metric of every device.
+                self.0.reserve_exact(1);
+                self.0.insert(i, (time_us, value));
+            }
         }
     }
 

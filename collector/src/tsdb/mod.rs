@@ -44,6 +44,12 @@ pub enum StoreError {
 pub trait TimeSeries: Send + Sync + std::fmt::Debug {
     /// Store a batch of points.
     fn write(&self, points: Vec<Point>) -> BoxFuture<'_, Result<(), StoreError>>;
+    /// [`write`](Self::write) from borrowed points, for a caller that keeps them (the
+    /// write queue's drain, which retries). A backend that only reads them overrides
+    /// this and saves the copy.
+    fn write_slice<'a>(&'a self, points: &'a [Point]) -> BoxFuture<'a, Result<(), StoreError>> {
+        self.write(points.to_vec())
+    }
     /// Run an aggregation query; one [`Series`] per group of `group_by_tags` values.
     fn query(&self, query: Query) -> BoxFuture<'_, Result<Vec<Series>, StoreError>>;
     /// The query's series and, for the same points, its summary: the same aggregations

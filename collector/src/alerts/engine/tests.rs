@@ -390,3 +390,21 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn a_window_keeps_no_spare_room_between_samples() {
+    // A sample every 5 minutes: a 30-minute window holds 7 points, 0 minutes 1 point.
+    for (tolerance, held) in [(30, 7), (0, 1)] {
+        let r = rule(Operator::Above, 90.0, tolerance);
+        let mut s = MetricState::default();
+        for i in 0..40 {
+            step(&mut s, &r, i * 5, 50.0);
+        }
+        assert_eq!(s.points.len(), held, "tolerance {tolerance}");
+        assert!(
+            s.points.0.capacity() <= held + 1,
+            "tolerance {tolerance}: capacity {} for {held} points",
+            s.points.0.capacity()
+        );
+    }
+}

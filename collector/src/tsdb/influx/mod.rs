@@ -134,21 +134,29 @@ fn encode(points: &[Point]) -> Result<Vec<(Retention, String)>, StoreError> {
     Ok(bodies)
 }
 
+impl InfluxStore {
+    /// Send line protocol bodies, one request per retention policy.
+    async fn send(&self, bodies: Vec<(Retention, String)>) -> Result<(), StoreError> {
+        if bodies.is_empty() {
+            return Ok(());
+        }
+        self.blocking(move |c| {
+            for (retention, body) in bodies {
+                c.write(retention.influx_name(), body)?;
+            }
+            Ok(())
+        })
+        .await
+    }
+}
+
 impl TimeSeries for InfluxStore {
     fn write(&self, points: Vec<Point>) -> BoxFuture<'_, Result<(), StoreError>> {
-        Box::pin(async move {
-            let bodies = encode(&points)?;
-            if bodies.is_empty() {
-                return Ok(());
-            }
-            self.blocking(move |c| {
-                for (retention, body) in bodies {
-                    c.write(retention.influx_name(), body)?;
-                }
-                Ok(())
-            })
-            .await
-        })
+        Box::pin(async move { self.send(encode(&points)?).await })
+    }
+
+    fn write_slice<'a>(&'a self, points: &'a [Point]) -> BoxFuture<'a, Result<(), StoreError>> {
+        Box::pin(async move { self.send(encode(points)?).await })
     }
 
     fn query(&self, query: Query) -> BoxFuture<'_, Result<Vec<Series>, StoreError>> {

@@ -19,7 +19,7 @@
 pub mod backoff;
 pub mod store;
 
-pub use store::{DeadLetter, Entry, OpenError, QueueStore};
+pub use store::{DeadLetter, Entry, OpenError, QueueStore, Sent};
 
 use super::{BoxFuture, Point, Query, Retention, Series, StoreError, TimeSeries, WithSummary};
 use std::sync::Arc;
@@ -208,26 +208,26 @@ impl WriteQueue {
                 };
                 after = Some(*last);
                 taken += 1;
-                let seqs: Vec<u64> = batch.iter().map(|(s, _)| *s).collect();
+                let sent: Vec<Sent> = batch.iter().map(|(s, e)| Sent::new(*s, e)).collect();
                 let points: Vec<Point> = batch.into_iter().flat_map(|(_, e)| e.points).collect();
                 flying.push_back(async move {
                     let count = points.len() as u64;
                     let dead = self.deliver(points).await;
-                    (seqs, count, dead)
+                    (sent, count, dead)
                 });
             }
             let next = tokio::select! {
                 () = shutdown.as_mut() => return Drained::Stopped,
                 next = futures_util::StreamExt::next(&mut flying) => next,
             };
-            let Some((seqs, count, dead)) = next else {
+            let Some((sent, count, dead)) = next else {
                 return if delivered {
                     Drained::Batch
                 } else {
                     Drained::Empty
                 };
             };
-            self.settle(seqs, count, dead).await;
+            self.settle(sent, count, dead).await;
             delivered = true;
         }
     }
@@ -258,7 +258,7 @@ impl WriteQueue {
     }
 
     /// A delivered batch leaves the queue (retrying: until then it would be sent again).
-    async fn settle(&self, seqs: Vec<u64>, count: u64, dead: Vec<DeadLetter>) {
+    async fn settle(&self, sent: Vec<Sent>, count: u64, dead: Vec<DeadLetter>) {
         self.stats
             .delivered_points
             .fetch_add(count - dead.len() as u64, Ordering::Relaxed);
@@ -268,10 +268,10 @@ impl WriteQueue {
         for d in &dead {
             tracing::warn!(measurement = %d.point.measurement, time_us = d.point.time_us, error = %d.error, "point refused by the time-series backend; kept as a dead letter");
         }
-        let (seqs, dead) = (Arc::new(seqs), Arc::new(dead));
+        let (sent, dead) = (Arc::new(sent), Arc::new(dead));
         let mut attempt = 0;
         loop {
-            let (s, d) = (seqs.clone(), dead.clone());
+            let (s, d) = (sent.clone(), dead.clone());
             match self.blocking(move |st| st.settle(&s, &d)).await {
                 Ok(()) => break,
                 Err(e) => {
@@ -304,7 +304,7 @@ impl WriteQueue {
         let mut work = vec![points];
         let mut attempt = 0u32;
         while let Some(chunk) = work.pop() {
-            match self.backend.write(chunk.clone()).await {
+            match self.backend.write_slice(&chunk).await {
                 Ok(()) => attempt = 0,
                 Err(StoreError::Rejected(error)) if chunk.len() == 1 => {
                     let point = chunk.into_iter().next().expect("one point");

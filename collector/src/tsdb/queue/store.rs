@@ -33,6 +33,26 @@ struct EntryRef<'a> {
     points: &'a [Point],
 }
 
+/// An entry the drain delivered: its sequence number and the series keys of its `short`
+/// points (whose `latest` rows may be its own).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Sent {
+    pub seq: u64,
+    pub short_keys: Vec<Vec<u8>>,
+}
+
+impl Sent {
+    pub fn new(seq: u64, entry: &Entry) -> Self {
+        let short_keys = entry
+            .points
+            .iter()
+            .filter(|p| p.retention == Retention::Short)
+            .map(series_key)
+            .collect();
+        Sent { seq, short_keys }
+    }
+}
+
 /// A point the backend refused as malformed, with its answer.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct DeadLetter {
@@ -177,27 +197,25 @@ impl QueueStore {
         Ok(out)
     }
 
-    /// The delivered (or dead-lettered) entries `seqs` leave the queue; `dead` are kept.
-    pub fn settle(&self, seqs: &[u64], dead: &[DeadLetter]) -> Result<(), StoreError> {
+    /// The delivered (or dead-lettered) entries leave the queue; `dead` are kept. Each
+    /// entry comes with its [`Sent`] keys (from the entry the drain read, so nothing is
+    /// decoded again here: settling once decoded every point a second time).
+    pub fn settle(&self, sent: &[Sent], dead: &[DeadLetter]) -> Result<(), StoreError> {
         let txn = self.db.begin_write().map_err(db_err)?;
         {
             let mut entries = txn.open_table(ENTRIES).map_err(db_err)?;
             let mut latest = txn.open_table(LATEST).map_err(db_err)?;
             let mut m = txn.open_table(META).map_err(db_err)?;
             let mut removed = 0u64;
-            for seq in seqs {
+            for Sent { seq, short_keys } in sent {
                 let Some(v) = entries.remove(seq).map_err(db_err)? else {
                     continue;
                 };
-                let entry = decode_entry(v.value())?;
+                // The count as stored now (a device deletion may have removed points
+                // since the drain read the entry).
+                removed += entry_len(v.value())?;
                 drop(v);
-                removed += entry.points.len() as u64;
-                for p in entry
-                    .points
-                    .iter()
-                    .filter(|p| p.retention == Retention::Short)
-                {
-                    let key = series_key(p);
+                for key in short_keys {
                     let ours = match latest.get(key.as_slice()).map_err(db_err)? {
                         Some(v) => decode_latest(v.value())?.0 == *seq,
                         None => false,
@@ -351,6 +369,52 @@ fn decode_entry(bytes: &[u8]) -> Result<Entry, StoreError> {
     postcard::from_bytes(bytes).map_err(|e| corrupt(&e))
 }
 
+/// The number of points of a stored entry, from its first two fields alone (postcard:
+/// `enqueued_us` as a zigzag varint, then the points' count as a varint).
+fn entry_len(bytes: &[u8]) -> Result<u64, StoreError> {
+    let (_, rest): (i64, _) = postcard::take_from_bytes(bytes).map_err(|e| corrupt(&e))?;
+    let (n, _): (u64, _) = postcard::take_from_bytes(rest).map_err(|e| corrupt(&e))?;
+    Ok(n)
+}
+
 fn decode_latest(bytes: &[u8]) -> Result<(u64, Point), StoreError> {
     postcard::from_bytes(bytes).map_err(|e| corrupt(&e))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::tsdb::FieldValue;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// The count read from an entry's first bytes is its number of points.
+        #[test]
+        fn entry_len_reads_the_count_of_any_entry(enqueued_us in any::<i64>(), n in 0usize..300) {
+            let points: Vec<Point> = (0..n)
+                .map(|i| Point::new("m", i64::try_from(i).unwrap()).field("v", FieldValue::Int(1)))
+                .collect();
+            let bytes = postcard::to_allocvec(&EntryRef { enqueued_us, points: &points }).unwrap();
+            prop_assert_eq!(entry_len(&bytes).unwrap(), n as u64);
+            prop_assert_eq!(decode_entry(&bytes).unwrap().points.len(), n);
+        }
+    }
+
+    #[test]
+    fn sent_keeps_the_keys_of_short_points_only() {
+        let entry = Entry {
+            enqueued_us: 1,
+            points: vec![
+                Point::new("cpu", 1).field("v", FieldValue::Int(1)),
+                Point::new("device_data", 1)
+                    .retention(Retention::Short)
+                    .tag("pk", "a")
+                    .field("data", FieldValue::Str("{}".into())),
+            ],
+        };
+        let sent = Sent::new(9, &entry);
+        assert_eq!(sent.seq, 9);
+        assert_eq!(sent.short_keys, vec![series_key(&entry.points[1])]);
+        assert!(entry_len(b"").is_err());
+    }
 }
