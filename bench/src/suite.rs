@@ -233,12 +233,7 @@ pub const STEPS: &[Step] = &[
             "1",
             "--json",
         ],
-        // A check round (ping, data_collected, wifi_clients for every device) starts two
-        // minutes in, while the fleet is reporting: its memory is part of the figure.
-        env: &[
-            ("EDGEMON__LOG__LEVEL", "warn"),
-            ("EDGEMON__CHECKS__INTERVAL", "2m"),
-        ],
+        env: &[("EDGEMON__LOG__LEVEL", "warn")],
     },
     Step {
         name: "alerts",

@@ -149,7 +149,7 @@ pub struct Embedded {
     pub queue_capacity: usize,
     /// redb page cache in MiB. Writes touch one leaf per series, more than any cache holds
     /// at fleet size (pages come from the OS page cache then); 32 measured as fast as 128
-    /// with 2 000 devices and 100 MB smaller, 16 as fast again at 100 000 devices
+    /// with 2 000 devices and 100 MB smaller, 8 as fast again at 100 000 devices
     /// (`docs/benchmarks.md`).
     pub cache_mib: usize,
 }
@@ -161,7 +161,7 @@ impl Default for Embedded {
             sweep_chunk_points: 20_000,
             max_batch_points: 50_000,
             queue_capacity: 1024,
-            cache_mib: 16,
+            cache_mib: 8,
         }
     }
 }

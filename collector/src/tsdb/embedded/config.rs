@@ -40,7 +40,7 @@ impl Default for EmbeddedConfig {
             sweep_chunk_points: 20_000,
             max_batch_points: 50_000,
             queue_capacity: 1024,
-            cache_mib: 16,
+            cache_mib: 8,
         }
     }
 }
