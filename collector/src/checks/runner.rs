@@ -92,6 +92,19 @@ impl Runner {
     /// organizations), read one record at a time: 16 bytes a device, where the records
     /// of a 100 000-device fleet took tens of MB.
     pub fn device_ids(&self) -> Vec<Uuid> {
+        self.active_devices(|d| d.id)
+    }
+
+    /// Devices checks run against: active devices of active organizations, by name.
+    pub fn devices(&self) -> Vec<Device> {
+        let mut devices = self.active_devices(|d| d);
+        devices.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+        devices
+    }
+
+    /// `keep` of every active device of an active organization (none, logged, when the
+    /// registry cannot be read).
+    fn active_devices<T>(&self, keep: impl Fn(Device) -> T) -> Vec<T> {
         let active_orgs: Vec<Uuid> = match self.registry.orgs() {
             Ok(orgs) => orgs
                 .into_iter()
@@ -103,42 +116,17 @@ impl Runner {
                 return Vec::new();
             }
         };
-        let mut ids = Vec::new();
+        let mut out = Vec::new();
         let listed = self.registry.each_device(|d| {
             if d.active && active_orgs.contains(&d.org) {
-                ids.push(d.id);
+                out.push(keep(d));
             }
         });
         if let Err(e) = listed {
             tracing::error!(error = %e, "cannot list devices for checks");
             return Vec::new();
         }
-        ids
-    }
-
-    /// Devices checks run against: active devices of active organizations.
-    pub fn devices(&self) -> Vec<Device> {
-        let active_orgs: Vec<Uuid> = match self.registry.orgs() {
-            Ok(orgs) => orgs
-                .into_iter()
-                .filter(|o| o.active)
-                .map(|o| o.id)
-                .collect(),
-            Err(e) => {
-                tracing::error!(error = %e, "cannot list organizations for checks");
-                return Vec::new();
-            }
-        };
-        match self.registry.devices(None) {
-            Ok(devices) => devices
-                .into_iter()
-                .filter(|d| d.active && active_orgs.contains(&d.org))
-                .collect(),
-            Err(e) => {
-                tracing::error!(error = %e, "cannot list devices for checks");
-                Vec::new()
-            }
-        }
+        out
     }
 
     /// Run one check against one device (waiting for a free slot), store and evaluate.
