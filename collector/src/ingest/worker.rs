@@ -545,8 +545,11 @@ async fn commit_ledger(ledger: &Arc<Ledger>, states: Vec<(Uuid, DeviceLedger)>, 
     }
 }
 
-/// The post-storage stage: alert evaluation, then the WiFi session changes, group by group
-/// in storage order.
+/// Stored groups whose session changes one transaction commits, at most.
+const SESSION_GROUPS: usize = 8;
+
+/// The post-storage stage: alert evaluation group by group in storage order, then the WiFi
+/// session changes of the groups evaluated, in one transaction.
 async fn post_storage(
     alerts: Option<Arc<crate::alerts::Alerts>>,
     sessions: Option<Arc<SessionStore>>,
@@ -554,12 +557,27 @@ async fn post_storage(
     mut rx: mpsc::Receiver<Stored>,
     stats: Arc<Stats>,
 ) {
-    while let Some(stored) = rx.recv().await {
-        if let Some(alerts) = &alerts {
-            alerts.observe(&stored.points, now_us(), true, true).await;
+    while let Some(first) = rx.recv().await {
+        // The session changes of every group already waiting are committed together:
+        // under load one transaction (one write of the pages it touches, one fsync)
+        // serves several groups; alone, a group is committed at once.
+        let mut steps = Vec::new();
+        let mut next = Some(first);
+        let mut groups = 0;
+        while let Some(stored) = next {
+            if let Some(alerts) = &alerts {
+                alerts.observe(&stored.points, now_us(), true, true).await;
+            }
+            steps.extend(stored.sessions);
+            groups += 1;
+            next = if groups < SESSION_GROUPS {
+                rx.try_recv().ok()
+            } else {
+                None
+            };
         }
         if let Some(store) = &sessions
-            && let Err(devices) = commit_sessions(store.clone(), stored.sessions).await
+            && let Err(devices) = commit_sessions(store.clone(), steps).await
         {
             stats.session_failures.fetch_add(1, Ordering::Relaxed);
             reload

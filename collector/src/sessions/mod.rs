@@ -3,8 +3,10 @@
 //! stored snapshot and read by the API.
 //!
 //! Tables (postcard values):
-//! - `clients`: MAC → [`StoredClient`] (upserted: the last description wins);
-//! - `sessions`: session id (a UUID, as the reference's) → [`Session`];
+//! - `clients`: MAC → [`StoredClient`] (written when new or changed: the last description
+//!   wins);
+//! - `sessions`: session id (a UUID, as the reference's; version 7, so time-ordered) →
+//!   [`Session`];
 //! - `open`: (device id, session id) → () — the device's open sessions, one range scan;
 //! - `by_start`: (start µs, session id) → () — newest-first listing.
 
@@ -46,6 +48,16 @@ pub struct StoredClient {
     pub modified_us: i64,
 }
 
+impl StoredClient {
+    /// Whether `other` describes the client as this does (all but the modification time).
+    pub fn same_description(&self, other: &StoredClient) -> bool {
+        StoredClient {
+            modified_us: other.modified_us,
+            ..self.clone()
+        } == *other
+    }
+}
+
 /// One association of a client with an access-point interface of a device.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Session {
@@ -73,7 +85,8 @@ pub struct Step {
 
 impl Step {
     /// The records for `changes` of `device` (of `org`) at `now_us`: new sessions get
-    /// random UUIDs.
+    /// time-ordered UUIDs (version 7), so that new rows land together at the end of the
+    /// `sessions` table instead of on a random page each.
     pub fn new(device: Uuid, org: Uuid, changes: &SessionChanges<Uuid>, now_us: i64) -> Self {
         Step {
             device,
@@ -82,7 +95,7 @@ impl Step {
                 .opened
                 .iter()
                 .map(|n| Session {
-                    id: Uuid::new_v4(),
+                    id: Uuid::now_v7(),
                     device,
                     org,
                     interface_name: n.key.interface_name.clone(),
@@ -211,9 +224,20 @@ impl SessionStore {
             for step in steps {
                 let dev = step.device.as_bytes().as_slice();
                 for c in &step.clients {
-                    clients
-                        .insert(c.mac.as_str(), encode(c).as_slice())
-                        .map_err(storage)?;
+                    // As the reference, a client is saved only when new or changed: an
+                    // unchanged one dirties no page (the table is keyed by MAC, so every
+                    // write lands on a different page).
+                    let unchanged = clients
+                        .get(c.mac.as_str())
+                        .map_err(storage)?
+                        .map(|v| decode::<StoredClient>(v.value()))
+                        .transpose()?
+                        .is_some_and(|old| old.same_description(c));
+                    if !unchanged {
+                        clients
+                            .insert(c.mac.as_str(), encode(c).as_slice())
+                            .map_err(storage)?;
+                    }
                 }
                 for (id, stop_us) in &step.closed {
                     let id = id.as_bytes().as_slice();

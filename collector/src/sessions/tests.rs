@@ -254,3 +254,42 @@ fn deleting_a_device_removes_its_sessions_only() {
     assert_eq!(store.page(&Filter::default(), 0, 10).unwrap().0, 1);
     assert_eq!(store.delete_device(gone).unwrap(), 0);
 }
+
+#[test]
+fn a_client_is_written_only_when_new_or_changed() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SessionStore::open(&dir.path().join("sessions.redb")).unwrap();
+    let (dev, org) = (Uuid::new_v4(), Uuid::new_v4());
+    step(&store, dev, org, &snapshot(&["aa:01"], &[]), 100);
+    assert_eq!(store.client("aa:01").unwrap().unwrap().modified_us, 100);
+    // Seen again, described the same: not saved again (its modification time stays).
+    step(&store, dev, org, &snapshot(&["aa:01", "aa:02"], &[]), 200);
+    assert_eq!(store.client("aa:01").unwrap().unwrap().modified_us, 100);
+    assert_eq!(store.client("aa:02").unwrap().unwrap().modified_us, 200);
+    // Described differently: saved, the last description wins.
+    let mut changed = snapshot(&["aa:01"], &[]);
+    changed["interfaces"][0]["wireless"]["clients"][0]["vht"] = json!(true);
+    step(&store, dev, org, &changed, 300);
+    let client = store.client("aa:01").unwrap().unwrap();
+    assert_eq!((client.vht, client.modified_us), (Some(true), 300));
+}
+
+#[test]
+fn new_sessions_sort_by_creation() {
+    let (dev, org) = (Uuid::new_v4(), Uuid::new_v4());
+    let snap = snapshot(&["aa:01", "aa:02", "aa:03"], &[]);
+    let ids: Vec<Uuid> = (0..50)
+        .flat_map(|i| {
+            let changes = update(&[], &snap, i);
+            Step::new(dev, org, &changes, i)
+                .opened
+                .into_iter()
+                .map(|s| s.id)
+        })
+        .collect();
+    assert_eq!(ids.len(), 150);
+    assert!(
+        ids.windows(2).all(|w| w[0] < w[1]),
+        "ids are time-ordered, so new rows are appended"
+    );
+}
