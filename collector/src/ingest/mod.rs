@@ -102,8 +102,52 @@ pub struct Pipeline {
     tx: mpsc::Sender<Work>,
     pub stats: Arc<Stats>,
     /// Bytes of the samples waiting in the queue, and the most allowed.
-    bytes: Arc<AtomicUsize>,
+    bytes: Arc<Budget>,
     max_bytes: usize,
+}
+
+/// Bytes of the documents in the queue; the worker releases them as it takes jobs and
+/// wakes the senders waiting for room.
+#[derive(Debug, Default)]
+struct Budget {
+    used: AtomicUsize,
+    freed: tokio::sync::Notify,
+}
+
+impl Budget {
+    /// Takes `bytes` if they fit under `max`; a queue holding nothing takes any single
+    /// job, however large, so that no job is refused forever.
+    fn try_reserve(&self, bytes: usize, max: usize) -> bool {
+        self.used
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |used| {
+                (used == 0 || used.saturating_add(bytes) <= max).then_some(used + bytes)
+            })
+            .is_ok()
+    }
+
+    /// Waits until `bytes` fit under `max`, then takes them.
+    async fn reserve(&self, bytes: usize, max: usize) {
+        loop {
+            let freed = self.freed.notified();
+            tokio::pin!(freed);
+            // Registered before the check: a release between the check and the wait
+            // still wakes this sender.
+            freed.as_mut().enable();
+            if self.try_reserve(bytes, max) {
+                return;
+            }
+            freed.await;
+        }
+    }
+
+    fn release(&self, bytes: usize) {
+        self.used.fetch_sub(bytes, Ordering::Relaxed);
+        self.freed.notify_waiters();
+    }
+
+    fn used(&self) -> usize {
+        self.used.load(Ordering::Relaxed)
+    }
 }
 
 impl Work {
@@ -129,15 +173,18 @@ impl Pipeline {
         self.push(Work::Native(job), n)
     }
 
-    /// Queue a native batch, waiting for room (MQTT: the broker keeps what waits behind
-    /// it). `Err` once the worker has stopped.
+    /// Queue a native batch, waiting for room, by count and by bytes (MQTT: the broker
+    /// keeps what waits behind it). `Err` once the worker has stopped.
     pub async fn send_native(&self, job: NativeJob) -> Result<(), Stopped> {
         let n = job.samples.len() as u64;
         let work = Work::Native(job);
         let bytes = work.bytes();
-        self.bytes.fetch_add(bytes, Ordering::Relaxed);
+        tokio::select! {
+            () = self.bytes.reserve(bytes, self.max_bytes) => {}
+            () = self.tx.closed() => return Err(Stopped),
+        }
         if self.tx.send(work).await.is_err() {
-            self.bytes.fetch_sub(bytes, Ordering::Relaxed);
+            self.bytes.release(bytes);
             return Err(Stopped);
         }
         self.stats.accepted.fetch_add(n, Ordering::Relaxed);
@@ -146,22 +193,20 @@ impl Pipeline {
 
     fn push(&self, work: Work, samples: u64) -> Result<(), Full> {
         let bytes = work.bytes();
-        // Reserve the bytes first; a queue holding anything refuses what would pass the
-        // bound (an empty one takes any single job, so no job is refused forever).
-        let before = self.bytes.fetch_add(bytes, Ordering::Relaxed);
-        let over = before > 0 && before + bytes > self.max_bytes;
-        if !over && self.tx.try_send(work).is_ok() {
-            self.stats.accepted.fetch_add(samples, Ordering::Relaxed);
-            return Ok(());
+        if self.bytes.try_reserve(bytes, self.max_bytes) {
+            if self.tx.try_send(work).is_ok() {
+                self.stats.accepted.fetch_add(samples, Ordering::Relaxed);
+                return Ok(());
+            }
+            self.bytes.release(bytes);
         }
-        self.bytes.fetch_sub(bytes, Ordering::Relaxed);
         self.stats.rejected_full.fetch_add(1, Ordering::Relaxed);
         Err(Full)
     }
 
     /// Bytes of the samples waiting in the queue.
     pub fn queued_bytes(&self) -> usize {
-        self.bytes.load(Ordering::Relaxed)
+        self.bytes.used()
     }
 
     /// Samples waiting in the queue.
@@ -190,7 +235,7 @@ pub fn start_bounded(
 ) -> (Pipeline, tokio::task::JoinHandle<()>) {
     let (tx, rx) = mpsc::channel(capacity);
     let stats = Arc::new(Stats::default());
-    let bytes = Arc::new(AtomicUsize::new(0));
+    let bytes = Arc::new(Budget::default());
     let handle = tokio::spawn(worker::run(
         processor,
         rx,
@@ -218,7 +263,7 @@ mod bound_tests {
         let p = Pipeline {
             tx,
             stats: Arc::new(Stats::default()),
-            bytes: Arc::new(AtomicUsize::new(0)),
+            bytes: Arc::new(Budget::default()),
             max_bytes,
         };
         (p, rx)
@@ -246,6 +291,55 @@ mod bound_tests {
         let (p, _rx) = pipeline(100);
         p.submit(job(500)).unwrap();
         assert!(p.submit(job(1)).is_err());
+    }
+
+    fn native(doc_bytes: usize) -> (NativeJob, oneshot::Receiver<Outcome>) {
+        let (done, answer) = oneshot::channel();
+        let document = format!("\"{}\"", "x".repeat(doc_bytes - 2));
+        let sample = edgemon_shared::envelope::Sample {
+            seq: 1,
+            collected_at_us: 0,
+            document: edgemon_shared::envelope::Document::from_json(document).unwrap(),
+        };
+        let job = NativeJob {
+            device: Uuid::nil(),
+            org: Uuid::nil(),
+            samples: vec![sample],
+            done,
+        };
+        (job, answer)
+    }
+
+    #[tokio::test]
+    async fn a_waiting_sender_gets_room_only_as_the_worker_takes_jobs() {
+        let (p, mut rx) = pipeline(100);
+        p.send_native(native(60).0).await.unwrap();
+        let p2 = p.clone();
+        let waiting = tokio::spawn(async move { p2.send_native(native(60).0).await });
+        for _ in 0..20 {
+            tokio::task::yield_now().await;
+        }
+        assert!(!waiting.is_finished(), "60 + 60 > 100: the sender waits");
+        assert_eq!((p.depth(), p.queued_bytes()), (1, 60));
+        // What the worker does when it takes a job.
+        let taken = rx.recv().await.unwrap();
+        p.bytes.release(taken.bytes());
+        tokio::time::timeout(std::time::Duration::from_secs(10), waiting)
+            .await
+            .expect("woken once the bytes are released")
+            .unwrap()
+            .unwrap();
+        assert_eq!((p.depth(), p.queued_bytes()), (1, 60));
+        // A stopped worker (its receiver gone) fails a waiting sender instead of
+        // leaving it waiting for room forever.
+        let p3 = p.clone();
+        let waiting = tokio::spawn(async move { p3.send_native(native(60).0).await });
+        drop(rx);
+        let r = tokio::time::timeout(std::time::Duration::from_secs(10), waiting)
+            .await
+            .expect("not left waiting")
+            .unwrap();
+        assert!(r.is_err());
     }
 
     #[test]

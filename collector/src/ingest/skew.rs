@@ -107,10 +107,15 @@ pub fn settle_batch(
 /// Logs a flag change.
 pub fn log(device: Uuid, change: Change) {
     match change {
+        Change::Flagged { offset_us } if offset_us > 0 => tracing::warn!(
+            %device,
+            offset_s = offset_us / 1_000_000,
+            "device clock is ahead; samples from the future are stored at their arrival time"
+        ),
         Change::Flagged { offset_us } => tracing::warn!(
             %device,
             offset_s = offset_us / 1_000_000,
-            "device clock is off; samples from the future are stored at their arrival time"
+            "device clock is behind (its newest sample is over an hour old); samples are stored at their own time"
         ),
         Change::Cleared => tracing::info!(%device, "device clock is right again"),
     }

@@ -353,7 +353,7 @@ pub(super) async fn run(
     mut rx: mpsc::Receiver<Work>,
     batch_max: usize,
     stats: Arc<Stats>,
-    queued_bytes: Arc<std::sync::atomic::AtomicUsize>,
+    queued_bytes: Arc<super::Budget>,
 ) {
     let (post_tx, post_rx) = mpsc::channel(POST_QUEUE);
     let post = tokio::spawn(post_storage(
@@ -389,7 +389,7 @@ pub(super) async fn run(
         // so large native batches do not make huge writes.
         let mut group = Group::default();
         let taken: usize = batch.iter().map(Work::bytes).sum();
-        queued_bytes.fetch_sub(taken, Ordering::Relaxed);
+        queued_bytes.release(taken);
         for work in batch.drain(..) {
             match work {
                 Work::Sample(mut job) => {

@@ -17,6 +17,8 @@ use uuid::Uuid;
 
 /// Largest message accepted (a batch of 100 router samples is about 400 KB).
 const MAX_PACKET: usize = 4 * 1024 * 1024;
+/// Messages read from the broker and waiting to be checked, at most.
+const MESSAGES_AHEAD: usize = 16;
 /// Dead-letter payloads are kept up to this size.
 const MAX_DEAD_PAYLOAD: usize = 64 * 1024;
 
@@ -49,6 +51,16 @@ enum Pending {
     Stored(u64, Publish, oneshot::Receiver<Outcome>),
 }
 
+impl Pending {
+    /// The acknowledgement needs only the packet id: the payload (already decoded or
+    /// dead-lettered) is not kept while a batch waits to be stored.
+    fn without_payload(mut self) -> Self {
+        let (Pending::Now(_, p) | Pending::Stored(_, p, _)) = &mut self;
+        p.payload = bytes::Bytes::new();
+        self
+    }
+}
+
 /// Serve MQTT until `shutdown` turns true, then stop taking messages, acknowledge what
 /// was stored, and disconnect.
 pub async fn run(
@@ -63,7 +75,10 @@ pub async fn run(
     };
     let opts = options(&cfg)?;
     let (client, mut eventloop) = AsyncClient::new(opts, 256);
-    let (msg_tx, msg_rx) = mpsc::channel::<(u64, Publish)>(1024);
+    // Messages read but not yet checked: few, since one can be 4 MB (a batch of 100
+    // samples is about 400 KB); behind them the event loop stops reading and the broker
+    // keeps the rest.
+    let (msg_tx, msg_rx) = mpsc::channel::<(u64, Publish)>(MESSAGES_AHEAD);
     let (ack_tx, ack_rx) = mpsc::channel::<Pending>(1024);
     // Packet ids are only meaningful on the connection that carried the message: after a
     // reconnection the broker sends what was not acknowledged again, and an old id could
@@ -269,7 +284,7 @@ async fn process(
                 Pending::Now(conn, p)
             }
         };
-        if acks.send(pending).await.is_err() {
+        if acks.send(pending.without_payload()).await.is_err() {
             return;
         }
     }
