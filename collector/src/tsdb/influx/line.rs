@@ -26,21 +26,21 @@ pub enum LineError {
 /// `precision=u`).
 pub fn encode(out: &mut String, point: &Point) -> Result<(), LineError> {
     check(point)?;
-    escape(out, &point.measurement, &[',', ' ']);
+    escape(out, &point.measurement, b", ");
     for (k, v) in &point.tags {
         if v.is_empty() {
             continue;
         }
         out.push(',');
-        escape(out, k, &[',', '=', ' ']);
+        escape(out, k, KEY_SPECIAL);
         out.push('=');
-        escape(out, v, &[',', '=', ' ']);
+        escape(out, v, KEY_SPECIAL);
     }
     let mut sep = ' ';
     for (k, v) in &point.fields {
         out.push(sep);
         sep = ',';
-        escape(out, k, &[',', '=', ' ']);
+        escape(out, k, KEY_SPECIAL);
         out.push('=');
         match v {
             FieldValue::Float(f) => {
@@ -54,12 +54,7 @@ pub fn encode(out: &mut String, point: &Point) -> Result<(), LineError> {
             FieldValue::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
             FieldValue::Str(s) => {
                 out.push('"');
-                for c in s.chars() {
-                    if c == '"' || c == '\\' {
-                        out.push('\\');
-                    }
-                    out.push(c);
-                }
+                escape_with(out, s, |b| matches!(b, b'"' | b'\\').then_some(None));
                 out.push('"');
             }
         }
@@ -93,17 +88,38 @@ fn check(point: &Point) -> Result<(), LineError> {
 /// Backslash-escape `special` characters (a literal backslash stays as it is: 1.x only
 /// unescapes the special characters); a newline cannot be escaped in line protocol, so
 /// it is replaced by a space (names never carry one; string field values keep theirs).
-fn escape(out: &mut String, s: &str, special: &[char]) {
-    for c in s.chars() {
-        if c == '\n' {
-            out.push(' ');
-            continue;
+fn escape(out: &mut String, s: &str, special: &[u8]) {
+    escape_with(out, s, |b| {
+        if b == b'\n' {
+            Some(Some(' '))
+        } else {
+            special.contains(&b).then_some(None)
         }
-        if special.contains(&c) {
-            out.push('\\');
+    });
+}
+
+/// Tag keys, tag values and field keys escape these.
+const KEY_SPECIAL: &[u8] = b",= ";
+
+/// Copies `s` to `out` in runs, treating each byte `what` picks out: `Some(None)` is
+/// written after a backslash, `Some(Some(c))` replaced by `c`. Only ASCII bytes are
+/// picked out, which never occur inside a multi-byte UTF-8 character, so every run is
+/// whole characters.
+fn escape_with(out: &mut String, s: &str, what: impl Fn(u8) -> Option<Option<char>>) {
+    let mut run = 0;
+    for (i, b) in s.bytes().enumerate() {
+        let Some(treat) = what(b) else { continue };
+        out.push_str(&s[run..i]);
+        match treat {
+            Some(c) => out.push(c),
+            None => {
+                out.push('\\');
+                out.push(char::from(b));
+            }
         }
-        out.push(c);
+        run = i + 1;
     }
+    out.push_str(&s[run..]);
 }
 
 #[cfg(test)]
@@ -183,6 +199,30 @@ mod tests {
             proptest::prop_assert!(ends_with_time);
             let written = l.split(" f=").nth(1).and_then(|r| r.split(',').next()).unwrap();
             proptest::prop_assert_eq!(written.parse::<f64>().unwrap().to_bits(), f.to_bits());
+        }
+
+        /// Escaping in runs writes what escaping character by character writes, for any
+        /// text (multi-byte characters included).
+        #[test]
+        fn escaping_in_runs_is_escaping_each_character(s in "(\\PC|[ ,=\"\\\\\n])*") {
+            let mut by_char = String::new();
+            for c in s.chars() {
+                match c {
+                    '\n' => by_char.push(' '),
+                    ',' | '=' | ' ' => { by_char.push('\\'); by_char.push(c); }
+                    _ => by_char.push(c),
+                }
+            }
+            let mut runs = String::new();
+            escape(&mut runs, &s, KEY_SPECIAL);
+            proptest::prop_assert_eq!(runs, by_char);
+            let mut quoted = String::new();
+            for c in s.chars() {
+                if c == '"' || c == '\\' { quoted.push('\\'); }
+                quoted.push(c);
+            }
+            let p = Point::new("m", 1).field("s", FieldValue::Str(s.clone()));
+            proptest::prop_assert_eq!(line(&p), format!("m s=\"{quoted}\" 1\n"));
         }
     }
 }

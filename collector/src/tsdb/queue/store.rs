@@ -1,20 +1,22 @@
-//! The queue's redb file: entries waiting for the backend, dead letters, and the newest
-//! queued `short` point of each series (so `latest` sees what is not delivered yet).
-//! Blocking: call from the blocking pool. Every change is one transaction committed with
-//! redb's default durability (fsync), so a returned `append` survives a crash.
+//! The queue's redb file: entries waiting for the backend and dead letters; in memory,
+//! where the newest queued `short` point of each series is (so `latest` sees what is not
+//! delivered yet). Blocking: call from the blocking pool. Every change is one transaction
+//! committed with redb's default durability (fsync), so a returned `append` survives a
+//! crash.
 
 use crate::tsdb::{Point, Retention, StoreError};
 use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 
 /// Sequence number → postcard of an [`Entry`] (one `write` call's points).
 const ENTRIES: TableDefinition<u64, &[u8]> = TableDefinition::new("entries");
 /// Dead-letter id → postcard of a [`DeadLetter`].
 const DEAD: TableDefinition<u64, &[u8]> = TableDefinition::new("dead_letters");
-/// postcard of (retention, measurement, tags) → postcard of (sequence, point): the newest
-/// queued `short` point of each series, removed once its entry is delivered.
-const LATEST: TableDefinition<&[u8], &[u8]> = TableDefinition::new("latest_short");
+/// Where earlier versions kept a copy of the newest queued `short` point of each series
+/// (a device's whole snapshot, written a second time with every sample); dropped at open.
+const LEGACY_LATEST: TableDefinition<&[u8], &[u8]> = TableDefinition::new("latest_short");
 /// `next_seq`, `next_dead`, `points` (points queued).
 const META: TableDefinition<&str, u64> = TableDefinition::new("meta");
 
@@ -73,7 +75,17 @@ pub struct OpenError {
 #[derive(Debug)]
 pub struct QueueStore {
     db: Database,
+    /// The newest queued `short` point of each series: its entry and time, by series key
+    /// (postcard of retention, measurement and tags). Rebuilt from the entries at open;
+    /// changed under the lock together with the transaction that changes the entries.
+    latest: Mutex<LatestIndex>,
 }
+
+/// Series key → (sequence number of the entry holding its newest queued point, its time).
+type LatestIndex = HashMap<Box<[u8]>, (u64, i64)>;
+
+/// A series key's parts, as [`series_key`] writes them.
+type SeriesKeyParts = (Retention, String, BTreeMap<String, String>);
 
 fn db_err(e: impl Into<redb::Error>) -> StoreError {
     StoreError::Unavailable(format!("write queue: {}", e.into()))
@@ -102,11 +114,34 @@ impl QueueStore {
         {
             txn.open_table(ENTRIES).map_err(|e| fail(e.to_string()))?;
             txn.open_table(DEAD).map_err(|e| fail(e.to_string()))?;
-            txn.open_table(LATEST).map_err(|e| fail(e.to_string()))?;
             txn.open_table(META).map_err(|e| fail(e.to_string()))?;
         }
+        txn.delete_table(LEGACY_LATEST)
+            .map_err(|e| fail(e.to_string()))?;
         txn.commit().map_err(|e| fail(e.to_string()))?;
-        Ok(QueueStore { db })
+        let store = QueueStore {
+            db,
+            latest: Mutex::default(),
+        };
+        store.rebuild_latest().map_err(|e| fail(e.to_string()))?;
+        Ok(store)
+    }
+
+    fn latest_index(&self) -> MutexGuard<'_, LatestIndex> {
+        self.latest.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// The in-memory index of the newest queued `short` points, from every entry.
+    fn rebuild_latest(&self) -> Result<(), StoreError> {
+        let mut index = self.latest_index();
+        index.clear();
+        let txn = self.db.begin_read().map_err(db_err)?;
+        let entries = txn.open_table(ENTRIES).map_err(db_err)?;
+        for row in entries.iter().map_err(db_err)? {
+            let (k, v) = row.map_err(db_err)?;
+            note_latest(&mut index, k.value(), &decode_entry(v.value())?.points);
+        }
+        Ok(())
     }
 
     /// Points queued and the oldest entry's time (`None` when empty).
@@ -124,7 +159,7 @@ impl QueueStore {
     /// Queue `points` durably; refused (`Unavailable`) when it would pass `max_points`.
     pub fn append(&self, points: &[Point], now_us: i64, max_points: u64) -> Result<(), StoreError> {
         let txn = self.db.begin_write().map_err(db_err)?;
-        {
+        let seq = {
             let mut m = txn.open_table(META).map_err(db_err)?;
             let queued = meta(&m, "points")?;
             let n = points.len() as u64;
@@ -143,24 +178,14 @@ impl QueueStore {
                 .map_err(db_err)?
                 .insert(seq, entry.as_slice())
                 .map_err(db_err)?;
-            let mut latest = txn.open_table(LATEST).map_err(db_err)?;
-            for p in points.iter().filter(|p| p.retention == Retention::Short) {
-                let key = series_key(p);
-                let newer = match latest.get(key.as_slice()).map_err(db_err)? {
-                    Some(v) => decode_latest(v.value())?.1.time_us <= p.time_us,
-                    None => true,
-                };
-                if newer {
-                    let value = postcard::to_allocvec(&(seq, p)).expect("serialisable");
-                    latest
-                        .insert(key.as_slice(), value.as_slice())
-                        .map_err(db_err)?;
-                }
-            }
             m.insert("next_seq", seq + 1).map_err(db_err)?;
             m.insert("points", queued + n).map_err(db_err)?;
-        }
-        txn.commit().map_err(db_err)
+            seq
+        };
+        let mut index = self.latest_index();
+        txn.commit().map_err(db_err)?;
+        note_latest(&mut index, seq, points);
+        Ok(())
     }
 
     /// The oldest entries, whole, until they hold at least `max_points` points (at least
@@ -204,26 +229,15 @@ impl QueueStore {
         let txn = self.db.begin_write().map_err(db_err)?;
         {
             let mut entries = txn.open_table(ENTRIES).map_err(db_err)?;
-            let mut latest = txn.open_table(LATEST).map_err(db_err)?;
             let mut m = txn.open_table(META).map_err(db_err)?;
             let mut removed = 0u64;
-            for Sent { seq, short_keys } in sent {
+            for Sent { seq, .. } in sent {
                 let Some(v) = entries.remove(seq).map_err(db_err)? else {
                     continue;
                 };
                 // The count as stored now (a device deletion may have removed points
                 // since the drain read the entry).
                 removed += entry_len(v.value())?;
-                drop(v);
-                for key in short_keys {
-                    let ours = match latest.get(key.as_slice()).map_err(db_err)? {
-                        Some(v) => decode_latest(v.value())?.0 == *seq,
-                        None => false,
-                    };
-                    if ours {
-                        latest.remove(key.as_slice()).map_err(db_err)?;
-                    }
-                }
             }
             let queued = meta(&m, "points")?;
             m.insert("points", queued.saturating_sub(removed))
@@ -237,7 +251,16 @@ impl QueueStore {
             }
             m.insert("next_dead", next).map_err(db_err)?;
         }
-        txn.commit().map_err(db_err)
+        let mut index = self.latest_index();
+        txn.commit().map_err(db_err)?;
+        for Sent { seq, short_keys } in sent {
+            for key in short_keys {
+                if index.get(key.as_slice()).is_some_and(|(s, _)| s == seq) {
+                    index.remove(key.as_slice());
+                }
+            }
+        }
+        Ok(())
     }
 
     /// The newest queued `short` point of `measurement` among series carrying `tags` (an
@@ -251,20 +274,32 @@ impl QueueStore {
         if retention != Retention::Short {
             return Ok(None);
         }
-        let txn = self.db.begin_read().map_err(db_err)?;
-        let table = txn.open_table(LATEST).map_err(db_err)?;
-        let mut best: Option<Point> = None;
-        for row in table.iter().map_err(db_err)? {
-            let (_, v) = row.map_err(db_err)?;
-            let (_, p) = decode_latest(v.value())?;
-            if p.measurement == measurement
-                && matches(&p.tags, tags)
-                && best.as_ref().is_none_or(|b| b.time_us < p.time_us)
-            {
-                best = Some(p);
+        // The newest matching series' entry, then its point from that entry.
+        let mut best: Option<(Box<[u8]>, u64, i64)> = None;
+        for (key, &(seq, time_us)) in self.latest_index().iter() {
+            if best.as_ref().is_some_and(|(_, _, t)| *t >= time_us) {
+                continue;
+            }
+            let (_, m, have): SeriesKeyParts =
+                postcard::from_bytes(key).map_err(|e| corrupt(&e))?;
+            if m == measurement && matches(&have, tags) {
+                best = Some((key.clone(), seq, time_us));
             }
         }
-        Ok(best)
+        let Some((key, seq, time_us)) = best else {
+            return Ok(None);
+        };
+        let txn = self.db.begin_read().map_err(db_err)?;
+        let entries = txn.open_table(ENTRIES).map_err(db_err)?;
+        // Gone since: delivered, so the backend has it.
+        let Some(v) = entries.get(seq).map_err(db_err)? else {
+            return Ok(None);
+        };
+        Ok(decode_entry(v.value())?
+            .points
+            .into_iter()
+            .rev()
+            .find(|p| p.time_us == time_us && *series_key(p) == *key))
     }
 
     /// Remove the queued points of `measurement` carrying `tags` (device deletion: they
@@ -298,23 +333,18 @@ impl QueueStore {
                     entries.insert(seq, value.as_slice()).map_err(db_err)?;
                 }
             }
-            let mut latest = txn.open_table(LATEST).map_err(db_err)?;
-            let mut gone = Vec::new();
-            for row in latest.iter().map_err(db_err)? {
-                let (k, v) = row.map_err(db_err)?;
-                if hit(&decode_latest(v.value())?.1) {
-                    gone.push(k.value().to_vec());
-                }
-            }
-            for k in gone {
-                latest.remove(k.as_slice()).map_err(db_err)?;
-            }
             let mut m = txn.open_table(META).map_err(db_err)?;
             let queued = meta(&m, "points")?;
             m.insert("points", queued.saturating_sub(removed))
                 .map_err(db_err)?;
         }
+        let mut index = self.latest_index();
         txn.commit().map_err(db_err)?;
+        index.retain(|key, _| {
+            postcard::from_bytes::<SeriesKeyParts>(key).map_or(true, |(_, m, have)| {
+                !(m == measurement && matches(&have, tags))
+            })
+        });
         Ok(removed)
     }
 
@@ -377,8 +407,19 @@ fn entry_len(bytes: &[u8]) -> Result<u64, StoreError> {
     Ok(n)
 }
 
-fn decode_latest(bytes: &[u8]) -> Result<(u64, Point), StoreError> {
-    postcard::from_bytes(bytes).map_err(|e| corrupt(&e))
+/// Records the `short` points of entry `seq` in the index where they are the newest of
+/// their series (a later entry wins a tie: it was written later).
+fn note_latest(index: &mut LatestIndex, seq: u64, points: &[Point]) {
+    for p in points.iter().filter(|p| p.retention == Retention::Short) {
+        let key = series_key(p);
+        match index.get_mut(key.as_slice()) {
+            Some(at) if at.1 > p.time_us => {}
+            Some(at) => *at = (seq, p.time_us),
+            None => {
+                index.insert(key.into_boxed_slice(), (seq, p.time_us));
+            }
+        }
+    }
 }
 
 #[cfg(test)]

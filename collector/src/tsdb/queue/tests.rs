@@ -388,3 +388,53 @@ async fn a_drain_stopped_mid_way_leaves_the_undelivered_batches_queued() {
     // was removed had been written.
     assert_eq!(&written | &rest, (0..40).collect::<BTreeSet<_>>());
 }
+
+#[tokio::test]
+async fn queued_latest_points_are_found_again_after_a_restart_and_leave_with_their_series() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("q.redb");
+    let snap = |t: i64, pk: &str| {
+        Point::new("device_data", t)
+            .retention(Retention::Short)
+            .tag("pk", pk)
+            .field("data", FieldValue::Str(format!("{pk}{t}")))
+    };
+    let tags = |pk: &str| vec![("pk".to_owned(), pk.to_owned())];
+    {
+        let store = QueueStore::open(&path).unwrap();
+        store
+            .append(&[snap(10, "a"), snap(30, "b")], 1, 1000)
+            .unwrap();
+        store.append(&[snap(20, "a")], 2, 1000).unwrap();
+    }
+    // Reopened: the index is rebuilt from the entries still queued.
+    let store = QueueStore::open(&path).unwrap();
+    let latest = |pk: &str| {
+        store
+            .latest(Retention::Short, "device_data", &tags(pk))
+            .unwrap()
+    };
+    assert_eq!(
+        latest("a").map(|p| p.fields["data"].clone()),
+        Some(FieldValue::Str("a20".into()))
+    );
+    assert_eq!(latest("b").map(|p| p.time_us), Some(30));
+    assert_eq!(
+        store
+            .latest(Retention::Short, "device_data", &[])
+            .unwrap()
+            .map(|p| p.time_us),
+        Some(30),
+        "no tag filter: the newest of every series"
+    );
+    assert!(
+        store
+            .latest(Retention::Default, "device_data", &tags("a"))
+            .unwrap()
+            .is_none()
+    );
+    // A deleted device's queued points and their index entries go.
+    assert_eq!(store.delete_matching("device_data", &tags("a")).unwrap(), 2);
+    assert!(latest("a").is_none());
+    assert_eq!(latest("b").map(|p| p.time_us), Some(30));
+}
