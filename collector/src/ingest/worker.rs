@@ -334,7 +334,7 @@ struct Group {
 /// A group whose write has started: the acknowledgement stage finishes it.
 struct InFlight {
     /// The write (retried until it works); gives the points back for the post stage.
-    write: tokio::task::JoinHandle<Vec<Point>>,
+    write: tokio::task::JoinHandle<Arc<Vec<Point>>>,
     samples: u64,
     answers: Vec<(tokio::sync::oneshot::Sender<Outcome>, Outcome)>,
     /// The native devices' states as of this group, committed once it is stored.
@@ -423,7 +423,7 @@ const POST_QUEUE: usize = 4;
 
 /// What the post-storage stage does with a stored group.
 struct Stored {
-    points: Vec<Point>,
+    points: Arc<Vec<Point>>,
     sessions: Vec<Step>,
 }
 
@@ -441,12 +441,13 @@ async fn flush(
     group.touched.dedup();
     let states = processor.states(&group.touched);
     let (tsdb, stats2) = (processor.tsdb.clone(), stats.clone());
-    let points = group.points;
+    // Shared with the store, not copied: the post-storage stage reads them afterwards.
+    let points = Arc::new(group.points);
     let write = tokio::spawn(async move {
         let count = points.len() as u64;
         let mut delay = Duration::from_millis(100);
         loop {
-            match tsdb.write(points.clone()).await {
+            match tsdb.write_shared(points.clone()).await {
                 Ok(()) => break,
                 Err(e) => {
                     stats2.write_failures.fetch_add(1, Ordering::Relaxed);

@@ -50,6 +50,15 @@ pub trait TimeSeries: Send + Sync + std::fmt::Debug {
     fn write_slice<'a>(&'a self, points: &'a [Point]) -> BoxFuture<'a, Result<(), StoreError>> {
         self.write(points.to_vec())
     }
+    /// [`write`](Self::write) of points the caller hands on afterwards (the ingest worker
+    /// passes them to the alerts). A backend that only reads them overrides this and
+    /// saves the copy (a whole group's points: about 30 a sample, each with its strings).
+    fn write_shared(
+        &self,
+        points: std::sync::Arc<Vec<Point>>,
+    ) -> BoxFuture<'_, Result<(), StoreError>> {
+        self.write(std::sync::Arc::unwrap_or_clone(points))
+    }
     /// Run an aggregation query; one [`Series`] per group of `group_by_tags` values.
     fn query(&self, query: Query) -> BoxFuture<'_, Result<Vec<Series>, StoreError>>;
     /// The query's series and, for the same points, its summary: the same aggregations

@@ -301,6 +301,11 @@ fn prepare_tables(
 
 impl TimeSeries for EmbeddedStore {
     fn write(&self, points: Vec<Point>) -> BoxFuture<'_, Result<(), StoreError>> {
+        self.write_shared(Arc::new(points))
+    }
+
+    /// The writer thread only reads the points: shared, not copied.
+    fn write_shared(&self, points: Arc<Vec<Point>>) -> BoxFuture<'_, Result<(), StoreError>> {
         Box::pin(async move {
             if points.is_empty() {
                 return Ok(());

@@ -182,7 +182,7 @@ async fn queued_writes_share_one_commit() {
     let (reply, rx) = oneshot::channel();
     f.store
         .send(Command::Write {
-            points: vec![cpu("d0", NOW - 1, 1.0)],
+            points: vec![cpu("d0", NOW - 1, 1.0)].into(),
             reply,
         })
         .await
@@ -195,7 +195,10 @@ async fn queued_writes_share_one_commit() {
         let (reply, rx) = oneshot::channel();
         let points = vec![cpu(&format!("d{i}"), NOW - 1, 1.0)];
         f.store
-            .send(Command::Write { points, reply })
+            .send(Command::Write {
+                points: points.into(),
+                reply,
+            })
             .await
             .unwrap();
         replies.push(rx);

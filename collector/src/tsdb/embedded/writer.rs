@@ -24,7 +24,7 @@ pub type Reply<T> = oneshot::Sender<Result<T, StoreError>>;
 #[derive(Debug)]
 pub enum Command {
     Write {
-        points: Vec<Point>,
+        points: Arc<Vec<Point>>,
         reply: Reply<()>,
     },
     Delete {
@@ -104,7 +104,7 @@ impl Writer {
     fn group(
         &mut self,
         rx: &mut mpsc::Receiver<Command>,
-        points: Vec<Point>,
+        points: Arc<Vec<Point>>,
         reply: Reply<()>,
     ) -> Option<Command> {
         let mut total = points.len();
@@ -127,7 +127,7 @@ impl Writer {
         ended_by
     }
 
-    fn commit_group(&mut self, group: Vec<(Vec<Point>, Reply<()>)>) {
+    fn commit_group(&mut self, group: Vec<(Arc<Vec<Point>>, Reply<()>)>) {
         let now = self.clock.now_us();
         let cutoffs = [
             self.config.cutoff_us(Retention::Default, now),

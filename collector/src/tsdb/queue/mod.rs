@@ -336,6 +336,11 @@ impl WriteQueue {
 
 impl TimeSeries for WriteQueue {
     fn write(&self, points: Vec<Point>) -> BoxFuture<'_, Result<(), StoreError>> {
+        self.write_shared(Arc::new(points))
+    }
+
+    /// The queue only serialises the points: shared, not copied.
+    fn write_shared(&self, points: Arc<Vec<Point>>) -> BoxFuture<'_, Result<(), StoreError>> {
         Box::pin(async move {
             if points.is_empty() {
                 return Ok(());
