@@ -71,13 +71,22 @@ fn a_critical_device_that_speaks_is_checked_at_once() {
     let addr = c.start();
     wait_for(addr, "critical");
     // The round's checks are on /metrics with the time they took: the unanswered pings
-    // alone waited their 200 ms timeout.
-    let text = request(addr, "GET", "/metrics", &[], b"").text();
-    let figure = |name: &str| -> f64 {
+    // alone waited their 200 ms timeout. A check's time is added once its result is
+    // evaluated, just after the device turned critical: wait for it.
+    let metrics = || request(addr, "GET", "/metrics", &[], b"").text();
+    let figure_in = |text: &str, name: &str| -> f64 {
         text.lines()
             .find_map(|l| l.strip_prefix(name)?.strip_prefix(' ')?.parse().ok())
             .unwrap_or_else(|| panic!("{name} missing from /metrics"))
     };
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let mut text = metrics();
+    while figure_in(&text, "edgemon_check_duration_seconds_sum") < 0.2 && Instant::now() < deadline
+    {
+        std::thread::sleep(Duration::from_millis(50));
+        text = metrics();
+    }
+    let figure = |name: &str| figure_in(&text, name);
     let runs = figure("edgemon_check_runs_total");
     assert!(runs >= 2.0, "{runs} checks ran");
     assert!((figure("edgemon_check_duration_seconds_count") - runs).abs() < 0.5);
