@@ -17,9 +17,51 @@ fn main() -> ExitCode {
         Err(e) => {
             let _ = std::io::Write::write_fmt(
                 &mut std::io::stderr(),
-                format_args!("edgemon-collector: {e:#}\n"),
+                format_args!("edgemon-collector: {}\n", describe(&e)),
             );
             ExitCode::from(2)
         }
+    }
+}
+
+/// The error and its causes, each once: many of our errors already name their cause in
+/// their own message, which anyhow's `{:#}` would print a second time.
+fn describe(e: &anyhow::Error) -> String {
+    let mut out = String::new();
+    for cause in e.chain() {
+        let text = cause.to_string();
+        if out.contains(&text) {
+            continue;
+        }
+        if !out.is_empty() {
+            out.push_str(": ");
+        }
+        out.push_str(&text);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::describe;
+
+    #[derive(Debug, thiserror::Error)]
+    #[error("cannot open store: {0}")]
+    struct Open(#[source] std::io::Error);
+
+    #[test]
+    fn a_cause_already_in_the_message_is_not_repeated() {
+        let io = std::io::Error::other("disk full");
+        let e = anyhow::Error::new(Open(io)).context("starting the collector");
+        assert_eq!(
+            describe(&e),
+            "starting the collector: cannot open store: disk full"
+        );
+    }
+
+    #[test]
+    fn a_cause_not_in_the_message_is_appended() {
+        let e = anyhow::anyhow!("inner detail").context("outer step");
+        assert_eq!(describe(&e), "outer step: inner detail");
     }
 }
