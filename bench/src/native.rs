@@ -88,11 +88,12 @@ pub fn batch(device: &Registered, round: u64, size: u32, start_s: i64) -> Batch 
         .map(|k| {
             let n = round * u64::from(size) + k;
             let time_s = start_s + i64::try_from(n).unwrap_or(i64::MAX) * 60;
-            let doc = payload::document(device.index, n, time_s);
+            let doc = payload::document_bytes(device.index, n, time_s);
             Sample {
                 seq: n + 1,
                 collected_at_us: time_s * 1_000_000,
-                document: Document::from_json(doc.to_string()).expect("generated JSON"),
+                document: Document::from_json(String::from_utf8(doc).expect("JSON is UTF-8"))
+                    .expect("generated JSON"),
             }
         })
         .collect();

@@ -50,13 +50,17 @@ pub struct Figure {
 pub enum Target {
     AtLeast(f64),
     AtMost(f64),
+    /// No target: a bound that tells what the others can reach on this machine.
+    Bound,
 }
 
 impl Target {
-    pub fn met(self, value: f64) -> bool {
+    /// Whether `value` meets the target; `None` for a bound.
+    pub fn met(self, value: f64) -> Option<bool> {
         match self {
-            Target::AtLeast(t) => value >= t,
-            Target::AtMost(t) => value <= t,
+            Target::AtLeast(t) => Some(value >= t),
+            Target::AtMost(t) => Some(value <= t),
+            Target::Bound => None,
         }
     }
 
@@ -64,6 +68,7 @@ impl Target {
         match self {
             Target::AtLeast(t) => format!("≥ {} {unit}", number(t)),
             Target::AtMost(t) => format!("≤ {} {unit}", number(t)),
+            Target::Bound => "(bound)".to_owned(),
         }
     }
 }
@@ -149,6 +154,87 @@ pub const STEPS: &[Step] = &[
             "--json",
         ],
         env: &[("EDGEMON__LOG__LEVEL", "warn")],
+    },
+    Step {
+        name: "ceiling_accept",
+        program: "target/{release}/edgemon-loadgen",
+        full: &[
+            "--collector",
+            "target/{release}/edgemon-sink",
+            "--devices",
+            "2000",
+            "--concurrency",
+            "256",
+            "--duration",
+            "20",
+            "--json",
+        ],
+        smoke: &[
+            "--collector",
+            "target/{release}/edgemon-sink",
+            "--devices",
+            "20",
+            "--concurrency",
+            "4",
+            "--rounds",
+            "2",
+            "--json",
+        ],
+        env: &[("EDGEMON_SINK_STAGES", "accept")],
+    },
+    Step {
+        name: "ceiling_parse",
+        program: "target/{release}/edgemon-loadgen",
+        full: &[
+            "--collector",
+            "target/{release}/edgemon-sink",
+            "--devices",
+            "2000",
+            "--concurrency",
+            "256",
+            "--duration",
+            "20",
+            "--json",
+        ],
+        smoke: &[
+            "--collector",
+            "target/{release}/edgemon-sink",
+            "--devices",
+            "20",
+            "--concurrency",
+            "4",
+            "--rounds",
+            "2",
+            "--json",
+        ],
+        env: &[("EDGEMON_SINK_STAGES", "parse")],
+    },
+    Step {
+        name: "ceiling_derive",
+        program: "target/{release}/edgemon-loadgen",
+        full: &[
+            "--collector",
+            "target/{release}/edgemon-sink",
+            "--devices",
+            "2000",
+            "--concurrency",
+            "256",
+            "--duration",
+            "20",
+            "--json",
+        ],
+        smoke: &[
+            "--collector",
+            "target/{release}/edgemon-sink",
+            "--devices",
+            "20",
+            "--concurrency",
+            "4",
+            "--rounds",
+            "2",
+            "--json",
+        ],
+        env: &[("EDGEMON_SINK_STAGES", "derive")],
     },
     Step {
         name: "native_http",
@@ -313,6 +399,30 @@ pub const FIGURES: &[Figure] = &[
         target: Target::AtMost(50.0),
     },
     Figure {
+        title: "bound: the same load on `edgemon-sink`, body read and answered 200 (HTTP and the load generator alone)",
+        step: "ceiling_accept",
+        output: Output::Json,
+        key: "/stored_samples_per_s",
+        unit: "samples/s",
+        target: Target::Bound,
+    },
+    Figure {
+        title: "bound: … parsed and validated (the handler's work)",
+        step: "ceiling_parse",
+        output: Output::Json,
+        key: "/stored_samples_per_s",
+        unit: "samples/s",
+        target: Target::Bound,
+    },
+    Figure {
+        title: "bound: … then parsed again, derived into points and dropped (all ingest CPU work but storage, sessions, alerts)",
+        step: "ceiling_derive",
+        output: Output::Json,
+        key: "/stored_samples_per_s",
+        unit: "samples/s",
+        target: Target::Bound,
+    },
+    Figure {
         title: "native batch ingest over HTTP (100 samples/batch)",
         step: "native_http",
         output: Output::Json,
@@ -448,10 +558,12 @@ mod tests {
 
     #[test]
     fn targets_judge_and_print() {
-        assert!(Target::AtLeast(10.0).met(10.0));
-        assert!(!Target::AtLeast(10.0).met(9.99));
-        assert!(Target::AtMost(5.0).met(4.0));
-        assert!(!Target::AtMost(5.0).met(5.1));
+        assert_eq!(Target::AtLeast(10.0).met(10.0), Some(true));
+        assert_eq!(Target::AtLeast(10.0).met(9.99), Some(false));
+        assert_eq!(Target::AtMost(5.0).met(4.0), Some(true));
+        assert_eq!(Target::AtMost(5.0).met(5.1), Some(false));
+        assert_eq!(Target::Bound.met(1.0), None);
+        assert_eq!(Target::Bound.text("samples/s"), "(bound)");
         assert_eq!(
             Target::AtLeast(10_000.0).text("samples/s"),
             "≥ 10000 samples/s"
@@ -480,6 +592,26 @@ mod tests {
                 assert!(!with_profiles(text, true).contains('{'), "{text}");
             }
         }
+    }
+
+    #[test]
+    fn each_ceiling_step_names_its_own_sink_stage() {
+        let mut stages: Vec<&str> = STEPS
+            .iter()
+            .filter(|s| s.full.iter().any(|a| a.ends_with("/edgemon-sink")))
+            .map(|s| {
+                let stage = s
+                    .env
+                    .iter()
+                    .find(|(k, _)| *k == "EDGEMON_SINK_STAGES")
+                    .map(|(_, v)| *v)
+                    .expect("a sink step sets EDGEMON_SINK_STAGES");
+                assert_eq!(s.name, format!("ceiling_{stage}"));
+                stage
+            })
+            .collect();
+        stages.sort_unstable();
+        assert_eq!(stages, ["accept", "derive", "parse"]);
     }
 
     #[test]

@@ -77,7 +77,7 @@ fn main() -> anyhow::Result<()> {
             missing.push(f.title);
         }
         let met = match (args.smoke, value) {
-            (false, Some(v)) => Some(f.target.met(v)),
+            (false, Some(v)) => f.target.met(v),
             _ => None,
         };
         let _ = writeln!(
@@ -97,7 +97,11 @@ fn main() -> anyhow::Result<()> {
             "step": f.step,
             "value": value,
             "unit": f.unit,
-            "target": match f.target { Target::AtLeast(t) => serde_json::json!({"at_least": t}), Target::AtMost(t) => serde_json::json!({"at_most": t}) },
+            "target": match f.target {
+                Target::AtLeast(t) => serde_json::json!({"at_least": t}),
+                Target::AtMost(t) => serde_json::json!({"at_most": t}),
+                Target::Bound => serde_json::Value::Null,
+            },
             "met": met,
         }));
     }

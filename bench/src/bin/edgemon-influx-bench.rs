@@ -67,8 +67,8 @@ fn samples(args: &Args) -> anyhow::Result<Vec<Vec<Point>>> {
         for device in 0..args.devices {
             let id = Uuid::from_u128(0x1000 + u128::from(device));
             let t = start + i64::try_from(round).unwrap_or(0) * 300_000_000 + i64::from(device);
-            let doc = payload::document(device, round, t / 1_000_000);
-            let valid = edgemon_shared::validate::parse_and_validate(&serde_json::to_vec(&doc)?)
+            let doc = payload::document_bytes(device, round, t / 1_000_000);
+            let valid = edgemon_shared::validate::parse_and_validate(&doc)
                 .map_err(|e| anyhow::anyhow!("simulated document invalid: {e:?}"))?;
             let info = DeviceInfo {
                 id,

@@ -4,7 +4,7 @@
 //! resend the same sample, as the reference agent does.
 
 use super::fleet::Registered;
-use super::payload::document;
+use super::payload::document_bytes;
 use crate::client::Connection;
 use crate::stats::Recorder;
 use bytes::Bytes;
@@ -135,8 +135,7 @@ async fn connection_task(
         out.rounds_started_min = round + 1;
         let time_param = clock.param(round);
         for device in &devices {
-            let doc = document(device.index, round, clock.seconds(round));
-            let body = Bytes::from(serde_json::to_vec(&doc).expect("documents always encode"));
+            let body = Bytes::from(document_bytes(device.index, round, clock.seconds(round)));
             let path = sample_path(device, &time_param);
             loop {
                 if past(stop) {
