@@ -130,6 +130,31 @@ pub fn extract(output: Output, key: &str, stdout: &str) -> Option<f64> {
     }
 }
 
+/// The `ceiling_*` steps: the `openwisp_http` load on `edgemon-sink` instead of the
+/// collector (each step names the sink's stages in its environment).
+const CEILING_FULL: &[&str] = &[
+    "--collector",
+    "target/{release}/edgemon-sink",
+    "--devices",
+    "2000",
+    "--concurrency",
+    "256",
+    "--duration",
+    "20",
+    "--json",
+];
+const CEILING_SMOKE: &[&str] = &[
+    "--collector",
+    "target/{release}/edgemon-sink",
+    "--devices",
+    "20",
+    "--concurrency",
+    "4",
+    "--rounds",
+    "2",
+    "--json",
+];
+
 /// The suite's commands. Programs are relative to `target/`.
 pub const STEPS: &[Step] = &[
     Step {
@@ -158,82 +183,22 @@ pub const STEPS: &[Step] = &[
     Step {
         name: "ceiling_accept",
         program: "target/{release}/edgemon-loadgen",
-        full: &[
-            "--collector",
-            "target/{release}/edgemon-sink",
-            "--devices",
-            "2000",
-            "--concurrency",
-            "256",
-            "--duration",
-            "20",
-            "--json",
-        ],
-        smoke: &[
-            "--collector",
-            "target/{release}/edgemon-sink",
-            "--devices",
-            "20",
-            "--concurrency",
-            "4",
-            "--rounds",
-            "2",
-            "--json",
-        ],
+        full: CEILING_FULL,
+        smoke: CEILING_SMOKE,
         env: &[("EDGEMON_SINK_STAGES", "accept")],
     },
     Step {
         name: "ceiling_parse",
         program: "target/{release}/edgemon-loadgen",
-        full: &[
-            "--collector",
-            "target/{release}/edgemon-sink",
-            "--devices",
-            "2000",
-            "--concurrency",
-            "256",
-            "--duration",
-            "20",
-            "--json",
-        ],
-        smoke: &[
-            "--collector",
-            "target/{release}/edgemon-sink",
-            "--devices",
-            "20",
-            "--concurrency",
-            "4",
-            "--rounds",
-            "2",
-            "--json",
-        ],
+        full: CEILING_FULL,
+        smoke: CEILING_SMOKE,
         env: &[("EDGEMON_SINK_STAGES", "parse")],
     },
     Step {
         name: "ceiling_derive",
         program: "target/{release}/edgemon-loadgen",
-        full: &[
-            "--collector",
-            "target/{release}/edgemon-sink",
-            "--devices",
-            "2000",
-            "--concurrency",
-            "256",
-            "--duration",
-            "20",
-            "--json",
-        ],
-        smoke: &[
-            "--collector",
-            "target/{release}/edgemon-sink",
-            "--devices",
-            "20",
-            "--concurrency",
-            "4",
-            "--rounds",
-            "2",
-            "--json",
-        ],
+        full: CEILING_FULL,
+        smoke: CEILING_SMOKE,
         env: &[("EDGEMON_SINK_STAGES", "derive")],
     },
     Step {
