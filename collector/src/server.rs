@@ -401,6 +401,7 @@ pub async fn serve(
             pipeline: pipeline.clone(),
             stats,
             skews: skews.clone(),
+            read_ahead_bytes: config.mqtt.read_ahead_bytes,
         };
         tokio::spawn(mqtt::run(config.mqtt.clone(), ctx, stop_rx))
     });

@@ -96,6 +96,11 @@ pub struct Mqtt {
     pub orgs: Vec<String>,
     /// MQTT keep-alive interval.
     pub keep_alive: Duration,
+    /// Bytes of documents from MQTT waiting in the ingest queue, at most (within
+    /// `ingest.queue_max_bytes`): beyond it the collector stops reading and the broker
+    /// holds the rest. 16 MiB kept the MQTT benchmark's rate at 100 MB less memory than
+    /// filling the whole queue (`docs/benchmarks.md`).
+    pub read_ahead_bytes: usize,
 }
 
 impl Default for Mqtt {
@@ -108,6 +113,7 @@ impl Default for Mqtt {
             password: None,
             orgs: Vec::new(),
             keep_alive: Duration::from_secs(30),
+            read_ahead_bytes: 16 << 20,
         }
     }
 }
@@ -401,6 +407,9 @@ impl Config {
             self.mqtt.host_port()?;
             if self.mqtt.client_id.is_empty() {
                 return Err("option `mqtt.client_id` must not be empty".into());
+            }
+            if self.mqtt.read_ahead_bytes == 0 {
+                return Err("option `mqtt.read_ahead_bytes` must be at least 1".into());
             }
             if self.mqtt.keep_alive.as_secs() < 5 {
                 return Err("option `mqtt.keep_alive` must be at least 5s".into());

@@ -164,6 +164,15 @@ fn mqtt_is_off_by_default_and_checked_when_on() {
     assert_eq!(c.mqtt.host_port().unwrap(), ("broker.lan".into(), 1884));
     assert_eq!(c.mqtt.orgs, vec!["acme".to_owned()]);
     assert_eq!(c.mqtt.client_id, "collector-2");
+    assert_eq!(c.mqtt.read_ahead_bytes, 16 << 20);
+    let e = Config::from_toml(
+        "[mqtt]\nenabled = true\nread_ahead_bytes = 0\n",
+        "edgemon.toml",
+        env(&[]),
+    )
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("mqtt.read_ahead_bytes"), "{e}");
     for (broker, wrong) in [
         ("mqtts://b:8883", "mqtts://"),
         ("broker", "not host:port"),

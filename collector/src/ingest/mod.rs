@@ -173,14 +173,15 @@ impl Pipeline {
         self.push(Work::Native(job), n)
     }
 
-    /// Queue a native batch, waiting for room, by count and by bytes (MQTT: the broker
-    /// keeps what waits behind it). `Err` once the worker has stopped.
-    pub async fn send_native(&self, job: NativeJob) -> Result<(), Stopped> {
+    /// Queue a native batch, waiting for room, by count and by bytes: until the queue
+    /// holds at most `read_ahead` bytes with it (and never more than its own limit).
+    /// MQTT: the broker keeps what waits behind it. `Err` once the worker has stopped.
+    pub async fn send_native(&self, job: NativeJob, read_ahead: usize) -> Result<(), Stopped> {
         let n = job.samples.len() as u64;
         let work = Work::Native(job);
         let bytes = work.bytes();
         tokio::select! {
-            () = self.bytes.reserve(bytes, self.max_bytes) => {}
+            () = self.bytes.reserve(bytes, read_ahead.min(self.max_bytes)) => {}
             () = self.tx.closed() => return Err(Stopped),
         }
         if self.tx.send(work).await.is_err() {
@@ -279,6 +280,34 @@ mod bound_tests {
         }
     }
 
+    #[tokio::test]
+    async fn a_sender_with_a_smaller_read_ahead_waits_below_the_queue_limit() {
+        let (p, mut rx) = pipeline(1000);
+        p.send_native(native(60).0, 100).await.unwrap();
+        let p2 = p.clone();
+        let waiting = tokio::spawn(async move { p2.send_native(native(60).0, 100).await });
+        for _ in 0..20 {
+            tokio::task::yield_now().await;
+        }
+        assert!(
+            !waiting.is_finished(),
+            "60 + 60 > 100, though under the queue's 1000: the sender waits"
+        );
+        // Another sender with the queue's own limit is not held back by it.
+        p.send_native(native(60).0, usize::MAX).await.unwrap();
+        assert_eq!(p.queued_bytes(), 120);
+        for _ in 0..2 {
+            let taken = rx.recv().await.unwrap();
+            p.bytes.release(taken.bytes());
+        }
+        tokio::time::timeout(std::time::Duration::from_secs(10), waiting)
+            .await
+            .expect("woken once the queue is below the read-ahead")
+            .unwrap()
+            .unwrap();
+        assert_eq!(p.queued_bytes(), 60);
+    }
+
     #[test]
     fn the_queue_is_bounded_by_bytes_as_well_as_by_count() {
         let (p, _rx) = pipeline(100);
@@ -313,9 +342,9 @@ mod bound_tests {
     #[tokio::test]
     async fn a_waiting_sender_gets_room_only_as_the_worker_takes_jobs() {
         let (p, mut rx) = pipeline(100);
-        p.send_native(native(60).0).await.unwrap();
+        p.send_native(native(60).0, usize::MAX).await.unwrap();
         let p2 = p.clone();
-        let waiting = tokio::spawn(async move { p2.send_native(native(60).0).await });
+        let waiting = tokio::spawn(async move { p2.send_native(native(60).0, usize::MAX).await });
         for _ in 0..20 {
             tokio::task::yield_now().await;
         }
@@ -333,7 +362,7 @@ mod bound_tests {
         // A stopped worker (its receiver gone) fails a waiting sender instead of
         // leaving it waiting for room forever.
         let p3 = p.clone();
-        let waiting = tokio::spawn(async move { p3.send_native(native(60).0).await });
+        let waiting = tokio::spawn(async move { p3.send_native(native(60).0, usize::MAX).await });
         drop(rx);
         let r = tokio::time::timeout(std::time::Duration::from_secs(10), waiting)
             .await

@@ -40,6 +40,8 @@ pub struct Context {
     pub stats: Arc<Stats>,
     /// Devices whose clocks are off (shared with the HTTP side).
     pub skews: Arc<crate::ingest::skew::Skews>,
+    /// `mqtt.read_ahead_bytes`.
+    pub read_ahead_bytes: usize,
 }
 
 /// A message waiting for its acknowledgement, with the connection it came on.
@@ -263,7 +265,12 @@ async fn process(
                     samples,
                     done,
                 };
-                if ctx.pipeline.send_native(job).await.is_err() {
+                if ctx
+                    .pipeline
+                    .send_native(job, ctx.read_ahead_bytes)
+                    .await
+                    .is_err()
+                {
                     return;
                 }
                 Pending::Stored(conn, p, stored)
