@@ -11,8 +11,8 @@
 //!   (the 4 KB `device_data` snapshot among them), and drop them.
 //!
 //! Storage, WiFi sessions and alerts are what it leaves out, so `derive`'s rate bounds
-//! what the collector could reach with free storage. Any other command line than `serve`
-//! (the load generator's `org add …`) succeeds and does nothing.
+//! what the collector could reach with free storage. `org …` (the load generator's
+//! `org add …`) succeeds and does nothing; anything else prints the usage.
 
 use axum::Router;
 use axum::body::Bytes;
@@ -20,6 +20,7 @@ use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::routing::post;
 use edgemon_collector::derive::{self, DeviceInfo, PreviousCounters, transform};
+use edgemon_collector::tsdb::embedded::{Clock as _, SystemClock};
 use std::collections::HashMap;
 use std::io::Write as _;
 use std::sync::{Arc, Mutex};
@@ -41,9 +42,31 @@ struct Sink {
     registered: std::sync::atomic::AtomicU32,
 }
 
-fn main() -> anyhow::Result<()> {
-    if std::env::args().nth(1).as_deref() != Some("serve") {
-        return Ok(());
+const USAGE: &str = "usage: EDGEMON_SINK_STAGES=accept|parse|derive edgemon-sink serve
+  a stand-in for edgemon-collector for the load generator
+  (edgemon-loadgen --collector edgemon-sink): answers registrations and samples after
+  the chosen ingest stages (default derive), listening on EDGEMON__HTTP__LISTEN;
+  `org ...` does nothing (docs/benchmarks.md)";
+
+fn main() -> std::process::ExitCode {
+    match run() {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            let _ = writeln!(std::io::stderr(), "edgemon-sink: {e:#}");
+            std::process::ExitCode::from(2)
+        }
+    }
+}
+
+fn run() -> anyhow::Result<()> {
+    match std::env::args().nth(1).as_deref() {
+        Some("serve") => {}
+        Some("org") => return Ok(()),
+        Some("-h" | "--help") => {
+            writeln!(std::io::stdout(), "{USAGE}")?;
+            return Ok(());
+        }
+        _ => anyhow::bail!("{USAGE}"),
     }
     let stages = match std::env::var("EDGEMON_SINK_STAGES").as_deref() {
         Ok("accept") => Stages::Accept,
@@ -141,13 +164,7 @@ fn derive_and_drop(sink: &Sink, device: Uuid, body: &[u8]) {
         .expect("no panic holds it")
         .remove(&device)
         .unwrap_or_default();
-    let now_us = i64::try_from(
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_micros(),
-    )
-    .unwrap_or(i64::MAX);
+    let now_us = SystemClock.now_us();
     let derived = derive::derive_after(
         &info,
         &previous,

@@ -296,15 +296,9 @@ mod bound_tests {
         // Another sender with the queue's own limit is not held back by it.
         p.send_native(native(60).0, usize::MAX).await.unwrap();
         assert_eq!(p.queued_bytes(), 120);
-        for _ in 0..2 {
-            let taken = rx.recv().await.unwrap();
-            p.bytes.release(taken.bytes());
-        }
-        tokio::time::timeout(std::time::Duration::from_secs(10), waiting)
-            .await
-            .expect("woken once the queue is below the read-ahead")
-            .unwrap()
-            .unwrap();
+        take(&p, &mut rx).await;
+        take(&p, &mut rx).await;
+        woken(waiting, "woken once the queue is below the read-ahead").await;
         assert_eq!(p.queued_bytes(), 60);
     }
 
@@ -320,6 +314,21 @@ mod bound_tests {
         let (p, _rx) = pipeline(100);
         p.submit(job(500)).unwrap();
         assert!(p.submit(job(1)).is_err());
+    }
+
+    /// What the worker does when it takes a job.
+    async fn take(p: &Pipeline, rx: &mut mpsc::Receiver<Work>) {
+        let taken = rx.recv().await.unwrap();
+        p.bytes.release(taken.bytes());
+    }
+
+    /// A waiting sender's task, once it has queued its job (or failing if it does not).
+    async fn woken(waiting: tokio::task::JoinHandle<Result<(), Stopped>>, why: &str) {
+        tokio::time::timeout(std::time::Duration::from_secs(10), waiting)
+            .await
+            .expect(why)
+            .unwrap()
+            .unwrap();
     }
 
     fn native(doc_bytes: usize) -> (NativeJob, oneshot::Receiver<Outcome>) {
@@ -350,14 +359,8 @@ mod bound_tests {
         }
         assert!(!waiting.is_finished(), "60 + 60 > 100: the sender waits");
         assert_eq!((p.depth(), p.queued_bytes()), (1, 60));
-        // What the worker does when it takes a job.
-        let taken = rx.recv().await.unwrap();
-        p.bytes.release(taken.bytes());
-        tokio::time::timeout(std::time::Duration::from_secs(10), waiting)
-            .await
-            .expect("woken once the bytes are released")
-            .unwrap()
-            .unwrap();
+        take(&p, &mut rx).await;
+        woken(waiting, "woken once the bytes are released").await;
         assert_eq!((p.depth(), p.queued_bytes()), (1, 60));
         // A stopped worker (its receiver gone) fails a waiting sender instead of
         // leaving it waiting for room forever.
