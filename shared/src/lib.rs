@@ -11,6 +11,7 @@
 #![forbid(unsafe_code)]
 
 pub mod envelope;
+pub mod json;
 pub mod netjson;
 pub mod time;
 pub mod validate;

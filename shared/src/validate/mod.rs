@@ -89,7 +89,7 @@ pub struct Validated {
 
 /// Parses, validates and types a request body.
 pub fn parse_and_validate(body: &[u8]) -> Result<Validated, DocumentError> {
-    let raw: Value = serde_json::from_slice(body)?;
+    let raw = crate::json::parse(body)?;
     validate(&raw)?;
     let doc = typed(&raw).map_err(DocumentError::OutOfRange)?;
     Ok(Validated { raw, doc })
@@ -99,7 +99,7 @@ pub fn parse_and_validate(body: &[u8]) -> Result<Validated, DocumentError> {
 /// worker, for bytes its handler validated): the schema is not evaluated again. Bytes that
 /// were not validated may be typed without the schema's checks; never use it on input.
 pub fn parse_validated(body: &[u8]) -> Result<Validated, DocumentError> {
-    let raw: Value = serde_json::from_slice(body)?;
+    let raw = crate::json::parse(body)?;
     let doc = typed(&raw).map_err(DocumentError::OutOfRange)?;
     Ok(Validated { raw, doc })
 }
