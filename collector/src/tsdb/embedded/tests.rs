@@ -496,3 +496,133 @@ async fn empty_tag_values_are_dropped_and_filter_as_absent() {
         BTreeMap::from([("b".to_owned(), "x".to_owned())])
     );
 }
+
+/// Rewrite the store's points into the series-major table of files written before the
+/// device-major layout, as such a file holds them.
+fn to_old_layout(path: &std::path::Path) -> u64 {
+    use redb::ReadableTableMetadata;
+    let db = redb::Database::open(path).unwrap();
+    let txn = db.begin_write().unwrap();
+    let n;
+    {
+        let mut new = txn.open_table(layout::POINTS).unwrap();
+        let mut old = txn.open_table(layout::OLD_POINTS).unwrap();
+        while let Some((k, v)) = new.pop_first().unwrap() {
+            let (_, time_us, id) = k.value();
+            old.insert((id, time_us), v.value()).unwrap();
+        }
+        n = old.len().unwrap();
+    }
+    txn.commit().unwrap();
+    n
+}
+
+#[tokio::test]
+async fn a_file_in_the_series_major_layout_is_migrated_at_open() {
+    let f = open();
+    let mut points = Vec::new();
+    for (i, device) in ["a", "b", "c"].into_iter().enumerate() {
+        for k in 0..4 {
+            points.push(cpu(
+                device,
+                NOW - HOUR + k,
+                f64::from(u8::try_from(i).unwrap()),
+            ));
+        }
+    }
+    f.store.write(points).await.unwrap();
+    let mut q = query("cpu", "cpu_usage", Agg::Count, NOW - 2 * HOUR, NOW, None);
+    q.group_by_tags = vec!["object_id".into()];
+    let before = f.store.query(q.clone()).await.unwrap();
+    f.store.close().await;
+    assert_eq!(to_old_layout(&f.path), 12);
+    // Five rows a transaction: three transactions, the last one dropping the old table.
+    let db = redb::Database::create(&f.path).unwrap();
+    migrate_points(&db, 5).unwrap();
+    {
+        let txn = redb::ReadableDatabase::begin_read(&db).unwrap();
+        assert!(matches!(
+            txn.open_table(layout::OLD_POINTS),
+            Err(redb::TableError::TableDoesNotExist(_))
+        ));
+        let new = txn.open_table(layout::POINTS).unwrap();
+        assert_eq!(redb::ReadableTableMetadata::len(&new).unwrap(), 12);
+    }
+    drop(db);
+    // A file cut short in the middle of its migration: the rest moves at the next open.
+    assert_eq!(to_old_layout(&f.path), 12);
+    let store = EmbeddedStore::open(&f.path, EmbeddedConfig::default(), f.clock.clone()).unwrap();
+    let after = store.query(q).await.unwrap();
+    assert_eq!(after, before);
+    assert_eq!(values(&after), [[Some(FieldValue::Int(4))]]);
+    let latest = store
+        .latest(
+            Retention::Default,
+            "cpu".into(),
+            vec![("object_id".into(), "b".into())],
+        )
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(latest.time_us, NOW - HOUR + 3);
+}
+
+#[tokio::test]
+async fn each_device_s_series_share_a_group_of_rows() {
+    let f = open();
+    let traffic = |device: &str, ifname: &str, t: i64| {
+        Point::new("traffic", t)
+            .tag("object_id", device)
+            .tag("ifname", ifname)
+            .field("rx_bytes", FieldValue::Int(t))
+    };
+    let mut points = Vec::new();
+    for t in [NOW - 20, NOW - 10] {
+        for device in ["a", "b"] {
+            points.push(cpu(device, t, 1.0));
+            points.push(traffic(device, "eth0", t));
+            points.push(traffic(device, "wlan0", t));
+        }
+    }
+    f.store.write(points).await.unwrap();
+    let txn = redb::ReadableDatabase::begin_read(&*f.store.db).unwrap();
+    let meta = txn.open_table(layout::SERIES_META).unwrap();
+    let mut groups: BTreeMap<String, std::collections::BTreeSet<u64>> = BTreeMap::new();
+    for row in redb::ReadableTable::iter(&meta).unwrap() {
+        let (id, key) = row.unwrap();
+        let key = layout::SeriesKey::decode(key.value()).unwrap();
+        groups
+            .entry(key.tags["object_id"].clone())
+            .or_default()
+            .insert(layout::group_of(id.value()));
+    }
+    assert_eq!(groups.len(), 2);
+    assert!(groups.values().all(|g| g.len() == 1), "{groups:?}");
+    assert_ne!(groups["a"], groups["b"]);
+    // A series reads back only its own rows, in time order, from both ends.
+    let points = txn.open_table(layout::POINTS).unwrap();
+    assert_eq!(redb::ReadableTableMetadata::len(&points).unwrap(), 12);
+    let series = redb::ReadableTable::iter(&meta)
+        .unwrap()
+        .map(|r| r.unwrap().0.value())
+        .nth(1)
+        .unwrap();
+    let forward: Vec<i64> = layout::series_rows(&points, series, ..)
+        .unwrap()
+        .map(|r| r.unwrap().0)
+        .collect();
+    assert_eq!(forward, [NOW - 20, NOW - 10]);
+    let back: Vec<i64> = layout::series_rows(&points, series, NOW - 20..NOW - 10)
+        .unwrap()
+        .rev()
+        .map(|r| r.unwrap().0)
+        .collect();
+    assert_eq!(back, [NOW - 20]);
+    assert_eq!(
+        layout::series_rows(&points, series, NOW..NOW - 5)
+            .unwrap()
+            .count(),
+        0,
+        "an inverted span reads nothing"
+    );
+}
