@@ -22,14 +22,31 @@ use std::fmt;
 
 /// Parses `body` as one JSON value (whitespace around it allowed, nothing else).
 pub fn parse(body: &[u8]) -> Result<Value, serde_json::Error> {
-    let mut scratch = Scratch::default();
-    let mut de = serde_json::Deserializer::from_slice(body);
-    let value = Seed {
-        scratch: &mut scratch,
+    // The thread's scratch stack, grown by earlier documents, is lent to this parse (and
+    // a fresh one to a parse nested in it, should one ever be).
+    let mut scratch = SCRATCH.with(std::cell::Cell::take);
+    let result = parse_with(body, &mut scratch);
+    // What a huge document grew is not kept for the thread's life.
+    if scratch.members.capacity() + scratch.elements.capacity() <= SCRATCH_KEPT {
+        scratch.members.clear();
+        scratch.elements.clear();
+        SCRATCH.with(|cell| cell.set(scratch));
     }
-    .deserialize(&mut de)?;
+    result
+}
+
+fn parse_with(body: &[u8], scratch: &mut Scratch) -> Result<Value, serde_json::Error> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let value = Seed { scratch }.deserialize(&mut de)?;
     de.end()?;
     Ok(value)
+}
+
+/// Members and elements a thread's scratch keeps room for between parses, at most.
+const SCRATCH_KEPT: usize = 4096;
+
+thread_local! {
+    static SCRATCH: std::cell::Cell<Scratch> = std::cell::Cell::new(Scratch::default());
 }
 
 /// The members of the containers still open, innermost last.
