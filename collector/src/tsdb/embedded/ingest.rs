@@ -196,7 +196,7 @@ pub fn apply(
                 remember(&mut catalog.series.ids, hash, id);
                 id
             } else {
-                let id = allocate(&mut staged, &owner(point.retention, &tags));
+                let id = allocate(&mut staged, owner(&tags));
                 let rc = retention_code(point.retention);
                 series.insert(key.as_slice(), id).map_err(db_err)?;
                 series_meta.insert(id, key.as_slice()).map_err(db_err)?;
@@ -237,29 +237,21 @@ pub fn apply(
     Ok((outcomes, staged))
 }
 
-/// Whose block a new series joins: its device (the tag the reference keys a device's
-/// metrics by) and its policy. The `short` series of a device (the 4 KB `device_data`
-/// snapshot) get a block of their own: interleaved with the small rows of the device's
-/// other series, the snapshots made redb split leaves holding large values, and a
-/// native batch of 100 samples wrote more bytes than the series-major layout did (the
-/// kernel's page-cache copy went from ~0 to 14 % of the collector's CPU).
-fn owner(retention: Retention, tags: &BTreeMap<String, String>) -> String {
-    let device = tags.get("object_id").or_else(|| tags.get("pk"));
-    format!(
-        "{}/{}",
-        retention_code(retention),
-        device.map_or("", String::as_str)
-    )
+/// The device a series belongs to: the tag the reference keys a device's metrics by.
+fn owner(tags: &BTreeMap<String, String>) -> Option<&str> {
+    tags.get("object_id")
+        .or_else(|| tags.get("pk"))
+        .map(String::as_str)
 }
 
 /// The id of a new series of `owner`: the next id, or the first of the next block when the
 /// series created before it belongs to another device, so that a device's series share a
 /// group of the points table (a device with more series than a block continues into the
 /// next one).
-fn allocate(staged: &mut Staged, owner: &str) -> u64 {
-    if staged.last_owner.as_deref() != Some(owner) {
+fn allocate(staged: &mut Staged, owner: Option<&str>) -> u64 {
+    if staged.last_owner.as_deref() != owner {
         staged.next_series_id = staged.next_series_id.next_multiple_of(GROUP_SIZE);
-        staged.last_owner = Some(owner.to_owned());
+        staged.last_owner = owner.map(str::to_owned);
     }
     let id = staged.next_series_id;
     staged.next_series_id += 1;
@@ -378,14 +370,22 @@ mod tests {
             next_series_id: 5,
             ..Staged::default()
         };
-        let ids: Vec<u64> = ["a", "a", "b", "", "", "b", "b"]
-            .into_iter()
-            .map(|o| allocate(&mut staged, o))
-            .collect();
+        let ids: Vec<u64> = [
+            Some("a"),
+            Some("a"),
+            Some("b"),
+            None,
+            None,
+            Some("b"),
+            Some("b"),
+        ]
+        .into_iter()
+        .map(|o| allocate(&mut staged, o))
+        .collect();
         assert_eq!(ids, [32, 33, 64, 96, 97, 128, 129]);
         // A device with more series than a block goes on in the next one.
         let more: Vec<u64> = (0..GROUP_SIZE)
-            .map(|_| allocate(&mut staged, "b"))
+            .map(|_| allocate(&mut staged, Some("b")))
             .collect();
         assert_eq!(more.first(), Some(&130));
         assert_eq!(more.last(), Some(&(130 + GROUP_SIZE - 1)));
@@ -393,10 +393,12 @@ mod tests {
             ("object_id".to_owned(), "d1".to_owned()),
             ("pk".to_owned(), "x".to_owned()),
         ]);
-        assert_eq!(owner(Retention::Default, &tags), "0/d1");
-        let pk = BTreeMap::from([("pk".to_owned(), "d2".to_owned())]);
-        assert_eq!(owner(Retention::Short, &pk), "1/d2");
-        assert_eq!(owner(Retention::Default, &BTreeMap::new()), "0/");
+        assert_eq!(owner(&tags), Some("d1"));
+        assert_eq!(
+            owner(&BTreeMap::from([("pk".to_owned(), "d2".to_owned())])),
+            Some("d2")
+        );
+        assert_eq!(owner(&BTreeMap::new()), None);
     }
 
     #[test]
