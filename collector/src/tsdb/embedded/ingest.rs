@@ -4,9 +4,8 @@
 //! request leaves no trace while the other requests of the group still commit.
 
 use super::layout::{
-    FIELD_TYPES, GROUP_SIZE, MEASUREMENT_INDEX, META, NEXT_SERIES_ID, POINTS, SERIES, SERIES_META,
-    TAG_INDEX, db_err, decode_fields, encode_fields, point_key, retention_code, type_code,
-    type_name,
+    FIELD_TYPES, MEASUREMENT_INDEX, META, NEXT_SERIES_ID, POINTS, SERIES, SERIES_META, TAG_INDEX,
+    db_err, decode_fields, encode_fields, retention_code, type_code, type_name,
 };
 use super::rollup;
 use crate::tsdb::{FieldValue, Point, Retention, StoreError};
@@ -101,9 +100,6 @@ pub struct Catalog {
     /// Every committed field type (loaded at open; small).
     pub field_types: FieldTypes,
     pub next_series_id: u64,
-    /// The device of the series created last (its `object_id` or `pk` tag), so that
-    /// another device's first series starts a new id block (`layout::GROUP_SIZE`).
-    pub last_owner: Option<String>,
     /// Hours before this may have rollups: a point written there invalidates its hour's
     /// (`rollup.rs`).
     pub rollup_below: i64,
@@ -116,7 +112,6 @@ pub struct Staged {
     series: IdsByHash,
     field_types: FieldTypes,
     next_series_id: u64,
-    last_owner: Option<String>,
     /// Points older than their policy's retention, dropped as InfluxDB drops them.
     pub expired_dropped: usize,
 }
@@ -130,7 +125,6 @@ impl Catalog {
             }
         }
         self.next_series_id = staged.next_series_id;
-        self.last_owner = staged.last_owner;
     }
 
     fn field_type(&self, staged: &Staged, rc: usize, measurement: &str, field: &str) -> Option<u8> {
@@ -150,7 +144,6 @@ pub fn apply(
 ) -> Result<(Vec<Result<(), StoreError>>, Staged), StoreError> {
     let mut staged = Staged {
         next_series_id: catalog.next_series_id,
-        last_owner: catalog.last_owner.clone(),
         ..Staged::default()
     };
     let mut series = txn.open_table(SERIES).map_err(db_err)?;
@@ -196,7 +189,8 @@ pub fn apply(
                 remember(&mut catalog.series.ids, hash, id);
                 id
             } else {
-                let id = allocate(&mut staged, owner(&tags));
+                let id = staged.next_series_id;
+                staged.next_series_id += 1;
                 let rc = retention_code(point.retention);
                 series.insert(key.as_slice(), id).map_err(db_err)?;
                 series_meta.insert(id, key.as_slice()).map_err(db_err)?;
@@ -214,9 +208,8 @@ pub fn apply(
             if point.retention == Retention::Default && point.time_us < catalog.rollup_below {
                 rollup::invalidate(&mut rollups, id, point.time_us)?;
             }
-            let row = point_key(id, point.time_us);
             let old = points_table
-                .insert(row, encode_fields(&point.fields).as_slice())
+                .insert((id, point.time_us), encode_fields(&point.fields).as_slice())
                 .map_err(db_err)?
                 .map(|old| decode_fields(old.value()));
             if let Some(old) = old {
@@ -225,7 +218,7 @@ pub fn apply(
                 let mut merged = old?;
                 merged.extend(point.fields.iter().map(|(k, v)| (k.clone(), v.clone())));
                 points_table
-                    .insert(row, encode_fields(&merged).as_slice())
+                    .insert((id, point.time_us), encode_fields(&merged).as_slice())
                     .map_err(db_err)?;
             }
         }
@@ -235,27 +228,6 @@ pub fn apply(
     meta.insert(NEXT_SERIES_ID, staged.next_series_id)
         .map_err(db_err)?;
     Ok((outcomes, staged))
-}
-
-/// The device a series belongs to: the tag the reference keys a device's metrics by.
-fn owner(tags: &BTreeMap<String, String>) -> Option<&str> {
-    tags.get("object_id")
-        .or_else(|| tags.get("pk"))
-        .map(String::as_str)
-}
-
-/// The id of a new series of `owner`: the next id, or the first of the next block when the
-/// series created before it belongs to another device, so that a device's series share a
-/// group of the points table (a device with more series than a block continues into the
-/// next one).
-fn allocate(staged: &mut Staged, owner: Option<&str>) -> u64 {
-    if staged.last_owner.as_deref() != owner {
-        staged.next_series_id = staged.next_series_id.next_multiple_of(GROUP_SIZE);
-        staged.last_owner = owner.map(str::to_owned);
-    }
-    let id = staged.next_series_id;
-    staged.next_series_id += 1;
-    id
 }
 
 /// A new field type a request introduces: `(retention code, measurement, field)` → type.
@@ -363,43 +335,6 @@ fn encode_key(retention: Retention, measurement: &str, tags: &BTreeMap<String, S
 mod tests {
     use super::*;
     use crate::tsdb::embedded::layout::SeriesKey;
-
-    #[test]
-    fn each_device_s_series_start_a_block_of_their_own() {
-        let mut staged = Staged {
-            next_series_id: 5,
-            ..Staged::default()
-        };
-        let ids: Vec<u64> = [
-            Some("a"),
-            Some("a"),
-            Some("b"),
-            None,
-            None,
-            Some("b"),
-            Some("b"),
-        ]
-        .into_iter()
-        .map(|o| allocate(&mut staged, o))
-        .collect();
-        assert_eq!(ids, [32, 33, 64, 96, 97, 128, 129]);
-        // A device with more series than a block goes on in the next one.
-        let more: Vec<u64> = (0..GROUP_SIZE)
-            .map(|_| allocate(&mut staged, Some("b")))
-            .collect();
-        assert_eq!(more.first(), Some(&130));
-        assert_eq!(more.last(), Some(&(130 + GROUP_SIZE - 1)));
-        let tags = BTreeMap::from([
-            ("object_id".to_owned(), "d1".to_owned()),
-            ("pk".to_owned(), "x".to_owned()),
-        ]);
-        assert_eq!(owner(&tags), Some("d1"));
-        assert_eq!(
-            owner(&BTreeMap::from([("pk".to_owned(), "d2".to_owned())])),
-            Some("d2")
-        );
-        assert_eq!(owner(&BTreeMap::new()), None);
-    }
 
     #[test]
     fn borrowed_key_encodes_like_the_owned_one() {

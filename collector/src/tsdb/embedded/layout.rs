@@ -9,76 +9,9 @@ use std::collections::BTreeMap;
 pub const SERIES: TableDefinition<&[u8], u64> = TableDefinition::new("series");
 /// Series id → canonical series key, to read a series' measurement and tags back.
 pub const SERIES_META: TableDefinition<u64, &[u8]> = TableDefinition::new("series_meta");
-/// `(group, time µs, series id)` → postcard of the field map, one row per series and
-/// timestamp, `group` = [`group_of`] the series id. Device-major: a device's series get
-/// ids in one block of [`GROUP_SIZE`] (`ingest.rs`), so the ~31 points of one sample sit
-/// side by side on one or two leaves and a stored sample dirties a few pages, not one
-/// per series (the `(series, time)` key of before rewrote ~31 pages a sample). A series'
-/// rows are those of its group filtered by id, in time order ([`series_rows`]).
-pub const POINTS: TableDefinition<(u64, i64, u64), &[u8]> = TableDefinition::new("points_by_group");
-/// The series-major table of files written before the device-major layout: `(series id,
-/// time µs)` → fields. Moved into [`POINTS`] when such a file is opened (`mod.rs`).
-pub const OLD_POINTS: TableDefinition<(u64, i64), &[u8]> = TableDefinition::new("points");
-
-/// Series ids per group: a block of consecutive ids, the series of one device.
-pub const GROUP_SIZE: u64 = 32;
-
-/// The group of series `id`.
-pub fn group_of(id: u64) -> u64 {
-    id / GROUP_SIZE
-}
-
-/// The row key of series `id` at `time_us`.
-pub fn point_key(id: u64, time_us: i64) -> (u64, i64, u64) {
-    (group_of(id), time_us, id)
-}
-
-/// A row of a series: its time and its encoded fields.
-pub type SeriesRow<'t> = (i64, redb::AccessGuard<'t, &'static [u8]>);
-
-/// The rows of series `id` with times in `times`, in time order (both ends usable): the
-/// group's rows in that span, filtered by id.
-pub fn series_rows<'t>(
-    table: &'t impl redb::ReadableTable<(u64, i64, u64), &'static [u8]>,
-    id: u64,
-    times: impl std::ops::RangeBounds<i64>,
-) -> Result<impl DoubleEndedIterator<Item = Result<SeriesRow<'t>, StoreError>> + 't, StoreError> {
-    use std::ops::Bound;
-    let g = group_of(id);
-    let start = match times.start_bound() {
-        Bound::Included(&t) => Bound::Included((g, t, 0)),
-        Bound::Excluded(&t) => Bound::Excluded((g, t, u64::MAX)),
-        Bound::Unbounded => Bound::Included((g, i64::MIN, 0)),
-    };
-    let end = match times.end_bound() {
-        Bound::Included(&t) => Bound::Included((g, t, u64::MAX)),
-        Bound::Excluded(&t) => Bound::Excluded((g, t, 0)),
-        Bound::Unbounded => Bound::Included((g, i64::MAX, u64::MAX)),
-    };
-    // An empty or inverted span reads nothing (redb, like BTreeMap, wants start <= end).
-    let inverted = match (&start, &end) {
-        (Bound::Included(a) | Bound::Excluded(a), Bound::Included(b) | Bound::Excluded(b)) => a > b,
-        _ => false,
-    };
-    let (start, end) = if inverted {
-        (
-            Bound::Excluded((g, i64::MIN, 0)),
-            Bound::Excluded((g, i64::MIN, 0)),
-        )
-    } else {
-        (start, end)
-    };
-    let rows = table
-        .range::<(u64, i64, u64)>((start, end))
-        .map_err(db_err)?;
-    Ok(rows.filter_map(move |row| match row {
-        Ok((k, v)) => {
-            let (_, time_us, series) = k.value();
-            (series == id).then_some(Ok((time_us, v)))
-        }
-        Err(e) => Some(Err(db_err(e))),
-    }))
-}
+/// `(series id, time µs)` → postcard of the field map. One row per series and timestamp:
+/// rows of a series are contiguous and in time order, so a chart is one range scan.
+pub const POINTS: TableDefinition<(u64, i64), &[u8]> = TableDefinition::new("points");
 /// `(retention, measurement, tag key, tag value)` → ids of the series carrying that tag.
 pub const TAG_INDEX: MultimapTableDefinition<(u8, &str, &str, &str), u64> =
     MultimapTableDefinition::new("tag_index");

@@ -65,7 +65,7 @@ pub struct EmbeddedStore {
 
 /// A page of [`EmbeddedStore::export_page`]: the points, the cursor of the last row read
 /// (`None` at the end), and the rows read (expired ones included).
-pub type ExportPage = (Vec<Point>, Option<(u64, i64, u64)>, u64);
+pub type ExportPage = (Vec<Point>, Option<(u64, i64)>, u64);
 
 /// Counters the writer keeps (exported as metrics; tests check group commit with them).
 #[derive(Debug, Default)]
@@ -108,7 +108,6 @@ impl EmbeddedStore {
             message: message.to_string(),
         };
         let (catalog, garbage) = prepare_tables(&db).map_err(prepare)?;
-        migrate_points(&db, MIGRATE_CHUNK).map_err(prepare)?;
         let db = Arc::new(db);
         let (commands, rx) = mpsc::channel(config.queue_capacity.max(1));
         let stats = Arc::new(Stats::default());
@@ -185,12 +184,12 @@ impl EmbeddedStore {
             .map_err(db_err)
     }
 
-    /// Up to `limit` stored points after `cursor` (a row key of `layout::POINTS`) in the
-    /// table's order (device groups, then time), the cursor of the last row read (`None` at the end), and how many rows were read.
+    /// Up to `limit` stored points after `cursor` (series id, time) in series order, the
+    /// cursor of the last row read (`None` at the end), and how many rows were read.
     /// Expired points are skipped. For `copy-timeseries`; blocking.
     pub fn export_page(
         &self,
-        cursor: Option<(u64, i64, u64)>,
+        cursor: Option<(u64, i64)>,
         limit: usize,
     ) -> Result<ExportPage, StoreError> {
         use redb::ReadableDatabase;
@@ -200,31 +199,22 @@ impl EmbeddedStore {
         let meta = txn.open_table(layout::SERIES_META).map_err(db_err)?;
         let start = cursor.map_or(Bound::Unbounded, Bound::Excluded);
         let range = points
-            .range::<(u64, i64, u64)>((start, Bound::Unbounded))
+            .range::<(u64, i64)>((start, Bound::Unbounded))
             .map_err(db_err)?;
         let (mut out, mut last, mut rows) = (Vec::new(), None, 0u64);
-        // A group's series alternate row by row: their keys are kept for the page
-        // (`None`: unlinked by delete_series, its points being purged).
-        let mut keys: std::collections::HashMap<u64, Option<layout::SeriesKey>> =
-            std::collections::HashMap::new();
+        let mut key: Option<(u64, layout::SeriesKey)> = None;
         for row in range.take(limit) {
             let (k, v) = row.map_err(db_err)?;
-            let (group, time_us, id) = k.value();
-            last = Some((group, time_us, id));
+            let (id, time_us) = k.value();
+            last = Some((id, time_us));
             rows += 1;
-            let series = match keys.entry(id) {
-                std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
-                std::collections::hash_map::Entry::Vacant(e) => {
-                    let key = match meta.get(id).map_err(db_err)? {
-                        Some(bytes) => Some(layout::SeriesKey::decode(bytes.value())?),
-                        None => None,
-                    };
-                    e.insert(key)
-                }
-            };
-            let Some(series) = series.as_ref() else {
-                continue;
-            };
+            if key.as_ref().is_none_or(|(have, _)| *have != id) {
+                let Some(bytes) = meta.get(id).map_err(db_err)? else {
+                    continue; // unlinked by delete_series, being purged
+                };
+                key = Some((id, layout::SeriesKey::decode(bytes.value())?));
+            }
+            let series = &key.as_ref().expect("just set").1;
             if time_us < self.cutoff(series.retention) {
                 continue;
             }
@@ -272,56 +262,6 @@ impl EmbeddedStore {
 
 fn stopped() -> StoreError {
     StoreError::Unavailable("embedded store: the writer thread has stopped".into())
-}
-
-/// Rows moved per transaction by [`migrate_points`].
-const MIGRATE_CHUNK: usize = 100_000;
-
-/// Move the points of a file written before the device-major layout (`layout::OLD_POINTS`,
-/// keyed by series and time) into `layout::POINTS`, then drop the old table. Runs at open,
-/// before the store serves anything, in transactions of `chunk` rows: each row
-/// leaves the old table in the transaction that writes it to the new one, so a migration
-/// cut short resumes at the next open without losing or repeating a point.
-fn migrate_points(db: &Database, chunk: usize) -> Result<(), StoreError> {
-    use redb::{ReadableDatabase, ReadableTableMetadata, TableError};
-    let total = match db
-        .begin_read()
-        .map_err(db_err)?
-        .open_table(layout::OLD_POINTS)
-    {
-        Ok(old) => old.len().map_err(db_err)?,
-        Err(TableError::TableDoesNotExist(_)) => return Ok(()),
-        Err(e) => return Err(db_err(e)),
-    };
-    tracing::info!(points = total, "moving points into the device-major layout");
-    let mut moved = 0u64;
-    loop {
-        let txn = db.begin_write().map_err(db_err)?;
-        let done = {
-            let mut old = txn.open_table(layout::OLD_POINTS).map_err(db_err)?;
-            let mut new = txn.open_table(layout::POINTS).map_err(db_err)?;
-            let mut n = 0;
-            while n < chunk {
-                let Some((k, v)) = old.pop_first().map_err(db_err)? else {
-                    break;
-                };
-                let (id, time_us) = k.value();
-                new.insert(layout::point_key(id, time_us), v.value())
-                    .map_err(db_err)?;
-                n += 1;
-            }
-            moved += n as u64;
-            n < chunk
-        };
-        if done {
-            txn.delete_table(layout::OLD_POINTS).map_err(db_err)?;
-        }
-        txn.commit().map_err(db_err)?;
-        tracing::info!(moved, of = total, "points moved");
-        if done {
-            return Ok(());
-        }
-    }
 }
 
 /// Create missing tables; load the field types, the next series id and pending garbage.

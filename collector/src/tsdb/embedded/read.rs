@@ -6,7 +6,7 @@
 use super::aggregate::Evaluation;
 use super::layout::{
     MEASUREMENT_INDEX, POINTS, SERIES_META, SeriesKey, TAG_INDEX, db_err, decode_fields,
-    retention_code, series_rows,
+    retention_code,
 };
 use super::rollup;
 use crate::tsdb::{Point, Query, Retention, Series, StoreError, WithSummary};
@@ -155,7 +155,7 @@ struct Rollups {
 fn feed(
     rollups: &Rollups,
     level: usize,
-    points: &impl ReadableTable<(u64, i64, u64), &'static [u8]>,
+    points: &impl ReadableTable<(u64, i64), &'static [u8]>,
     id: u64,
     cursor: &mut i64,
     end: i64,
@@ -194,7 +194,7 @@ fn feed(
 
 /// Feed the points of series `id` in `[from, to)` to `evals`.
 fn scan_points(
-    points: &impl ReadableTable<(u64, i64, u64), &'static [u8]>,
+    points: &impl ReadableTable<(u64, i64), &'static [u8]>,
     id: u64,
     from: i64,
     to: i64,
@@ -204,11 +204,11 @@ fn scan_points(
     if from >= to {
         return Ok(());
     }
-    for row in series_rows(points, id, from..to)? {
-        let (time_us, v) = row?;
+    for row in points.range((id, from)..(id, to)).map_err(db_err)? {
+        let (k, v) = row.map_err(db_err)?;
         let fields = decode_fields(v.value())?;
         for eval in evals.iter_mut() {
-            eval.push(group, time_us, &fields)?;
+            eval.push(group, k.value().1, &fields)?;
         }
     }
     Ok(())
@@ -235,10 +235,15 @@ pub fn latest(
     let points = txn.open_table(POINTS).map_err(db_err)?;
     let mut newest: Option<(i64, SeriesKey, Vec<u8>)> = None;
     for (id, key) in series {
-        let Some(row) = series_rows(&points, id, cutoff_us..)?.next_back() else {
+        let Some(row) = points
+            .range((id, cutoff_us)..=(id, i64::MAX))
+            .map_err(db_err)?
+            .next_back()
+        else {
             continue;
         };
-        let (time_us, v) = row?;
+        let (k, v) = row.map_err(db_err)?;
+        let time_us = k.value().1;
         if newest.as_ref().is_none_or(|(t, _, _)| time_us > *t) {
             newest = Some((time_us, key, v.value().to_vec()));
         }

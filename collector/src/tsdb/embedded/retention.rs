@@ -3,7 +3,7 @@
 
 use super::layout::{
     GARBAGE, MEASUREMENT_INDEX, POINTS, SERIES, SERIES_META, SeriesKey, TAG_INDEX, db_err,
-    point_key, retention_code, series_rows,
+    retention_code,
 };
 use super::read::find_series;
 use super::rollup;
@@ -68,7 +68,13 @@ pub fn sweep_chunk(
         if more {
             return Ok((false, removed)); // budget spent; resume at this series
         }
-        if deleted > 0 && series_rows(&points, *id, ..)?.next().is_none() {
+        if deleted > 0
+            && points
+                .range((*id, i64::MIN)..(*id + 1, i64::MIN))
+                .map_err(db_err)?
+                .next()
+                .is_none()
+        {
             unlink(txn, *id, &key, bytes)?;
             rollup::remove_series(&mut rollups, *id)?;
             sweep.report.series += 1;
@@ -92,18 +98,20 @@ pub fn sweep_chunk(
 /// Delete up to `budget` points of series `id` older than `below_us`; returns how many
 /// were deleted and whether older points remain.
 fn delete_points(
-    points: &mut Table<(u64, i64, u64), &[u8]>,
+    points: &mut Table<(u64, i64), &[u8]>,
     id: u64,
     below_us: i64,
     budget: usize,
 ) -> Result<(usize, bool), StoreError> {
-    let times: Vec<i64> = series_rows(points, id, ..below_us)?
+    let times: Vec<i64> = points
+        .range((id, i64::MIN)..(id, below_us))
+        .map_err(db_err)?
         .take(budget + 1)
-        .map(|row| row.map(|(t, _)| t))
+        .map(|row| row.map(|(k, _)| k.value().1).map_err(db_err))
         .collect::<Result<_, _>>()?;
     let deleted = times.len().min(budget);
     for time in &times[..deleted] {
-        points.remove(point_key(id, *time)).map_err(db_err)?;
+        points.remove((id, *time)).map_err(db_err)?;
     }
     Ok((deleted, times.len() > budget))
 }
@@ -184,7 +192,7 @@ pub fn purge_chunk(
         let (deleted, more) = delete_points(&mut points, id, i64::MAX, left)?;
         left -= deleted;
         // `i64::MAX` itself is excluded by the range above.
-        points.remove(point_key(id, i64::MAX)).map_err(db_err)?;
+        points.remove((id, i64::MAX)).map_err(db_err)?;
         if more {
             return Ok(());
         }

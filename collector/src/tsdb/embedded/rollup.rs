@@ -14,7 +14,7 @@
 //!   rollup of its hour in the same transaction and records the hour as stale; the next
 //!   sweep rebuilds it from the points.
 
-use super::layout::{META, db_err, series_rows};
+use super::layout::{META, db_err};
 use crate::tsdb::{FieldValue, StoreError};
 use redb::{ReadableTable, Table, TableDefinition, WriteTransaction};
 use std::cmp::Ordering;
@@ -218,7 +218,7 @@ pub fn invalidate(tables: &mut Tables<'_>, id: u64, time_us: i64) -> Result<(), 
 /// read.
 pub fn build_series(
     tables: &mut Tables<'_>,
-    points: &Table<(u64, i64, u64), &[u8]>,
+    points: &Table<(u64, i64), &[u8]>,
     id: u64,
     from: i64,
     below: i64,
@@ -269,10 +269,10 @@ pub fn build_series(
     let mut read = 0;
     for d in touched_days {
         let mut rows: Vec<(i64, BTreeMap<String, FieldValue>)> = Vec::new();
-        for row in series_rows(points, id, d..d + DAY_US)? {
-            let (t, v) = row?;
+        for row in points.range((id, d)..(id, d + DAY_US)).map_err(db_err)? {
+            let (k, v) = row.map_err(db_err)?;
             read += 1;
-            rows.push((t, super::layout::decode_fields(v.value())?));
+            rows.push((k.value().1, super::layout::decode_fields(v.value())?));
         }
         if rows.is_empty() {
             days.remove((id, d)).map_err(db_err)?;
@@ -283,8 +283,9 @@ pub fn build_series(
     for (a, b) in spans {
         let mut hour = None;
         let mut rows: Vec<(i64, BTreeMap<String, FieldValue>)> = Vec::new();
-        for row in series_rows(points, id, a..b)? {
-            let (t, v) = row?;
+        for row in points.range((id, a)..(id, b)).map_err(db_err)? {
+            let (k, v) = row.map_err(db_err)?;
+            let t = k.value().1;
             read += 1;
             if hour.is_some_and(|h| hour_of(t) != h) {
                 put(rollups, id, hour, &rows)?;
