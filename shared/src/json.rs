@@ -170,7 +170,7 @@ mod tests {
     fn documents_parse_as_serde_json_parses_them() {
         for body in [
             &br#"{"type":"DeviceMonitoring","general":{"uptime":5},"interfaces":[]}"#[..],
-            br#"  [1, -2, 3.5, 1e3, 18446744073709551615, 18446744073709551616, -9223372036854775809]  "#,
+            br"  [1, -2, 3.5, 1e3, 18446744073709551615, 18446744073709551616, -9223372036854775809]  ",
             br#"{"b":1,"a":{"c":[{"d":null},true,false,"x\u00e9\n"]},"e":{}}"#,
             br#"{"a":[[],[[]],{}]}"#,
             b"\"just a string\"",

@@ -121,8 +121,8 @@ mod tests {
         let v = serde_json::json!({
             "type": "DeviceMonitoring",
             "general": {"hostname": "ap \"1\" é \u{1F600} \n", "uptime": 5},
-            "load": [0.5, 1e-7, 12345678901234.5, -0.0],
-            "counters": [18446744073709551615_u64, -9223372036854775808_i64],
+            "load": [0.5, 1e-7, 12_345_678_901_234.5, -0.0],
+            "counters": [u64::MAX, i64::MIN],
             "empty": {}, "none": null, "flags": [true, false]
         });
         assert_eq!(compact_json(&v), v.to_string());
